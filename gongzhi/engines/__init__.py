@@ -1,0 +1,1 @@
+"""Pure-Python algorithms. Nothing in this package imports Django (see docs/architecture.md)."""

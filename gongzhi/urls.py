@@ -1,0 +1,23 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from gongzhi.api import api
+
+admin.site.site_header = "共治 Gongzhi 平台管理"
+admin.site.site_title = "共治 Gongzhi"
+
+urlpatterns = [
+    path("", include("gongzhi.core.urls")),
+    path("roster/", include("gongzhi.core.roster_urls")),
+    path("api/v1/", api.urls),
+    path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False), name="api-docs"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
+
+if settings.BENCH_VIEWS:
+    from gongzhi.core.views import bench_bare
+
+    urlpatterns.append(path("bench/bare", bench_bare, name="bench-bare"))
