@@ -30,16 +30,20 @@ def _secret_from_file(name: str, create: bool) -> str | None:
     return value
 
 
-# The secret key is generated and kept on the first demo run; production must set SECRET_KEY.
-SECRET_KEY = env.str("SECRET_KEY", default="") or _secret_from_file("secret_key", create=DEMO or DEBUG) or ""
+# Secrets are generated and kept in DATA_DIR on the first demo/debug run; production must set them in the
+# environment (a key file lying around is never trusted outside demo/debug).
+_LOCAL = DEMO or DEBUG
+SECRET_KEY = env.str("SECRET_KEY", default="") or (_secret_from_file("secret_key", create=True) if _LOCAL else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY 未设置：生产环境必须通过环境变量 SECRET_KEY 提供密钥。")
 
-# Key for the keyed hash of resident ID numbers. Separate from SECRET_KEY so that rotating the session key does not
-# orphan every stored hash.
-RESIDENT_ID_KEY = (
-    env.str("RESIDENT_ID_KEY", default="") or _secret_from_file("resident_id_key", create=DEMO or DEBUG) or SECRET_KEY
+# Key for the keyed hash (HMAC) of resident ID numbers. Separate from SECRET_KEY so that rotating the session key
+# does not orphan every stored hash; losing it makes the stored hashes unmatchable, so back it up.
+RESIDENT_ID_KEY = env.str("RESIDENT_ID_KEY", default="") or (
+    _secret_from_file("resident_id_key", create=True) if _LOCAL else ""
 )
+if not RESIDENT_ID_KEY:
+    raise ImproperlyConfigured("RESIDENT_ID_KEY 未设置：生产环境必须提供居民身份证号摘要密钥（并妥善备份）。")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG or DEMO else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

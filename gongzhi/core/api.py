@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from . import selectors
@@ -256,8 +256,8 @@ def tokens_create(request: HttpRequest, body: TokenIn) -> Any:
         tok, raw = token_create(user=request.user, name=body.name)  # type: ignore[arg-type]
     except AuthError as e:
         raise ServiceError(e.code, e.message) from e
-    return 201, {"id": tok.pk, "name": tok.name, "prefix": tok.prefix, "created_at": tok.created_at,
-                 "revoked_at": None, "token": raw}
+    return Status(201, {"id": tok.pk, "name": tok.name, "prefix": tok.prefix, "created_at": tok.created_at,
+                 "revoked_at": None, "token": raw})
 
 
 @router.delete("/tokens/{token_id}", response=TokenOut, summary="撤销 API 令牌")

@@ -117,6 +117,9 @@ def otp_verify(*, phone: str, code: str) -> User:
     phone = normalize_phone(phone)
     code = code.strip()
     now = timezone.now()
+    # The attempt counter must be committed even when the code is wrong, so the error is raised only after the
+    # transaction that counted it has closed.
+    failure: AuthError | None = None
     with transaction.atomic():
         otp = (
             OneTimeCode.objects.select_for_update()
@@ -125,20 +128,21 @@ def otp_verify(*, phone: str, code: str) -> User:
             .first()
         )
         if otp is None:
-            raise AuthError("expired", "验证码已失效，请重新获取")
-        if otp.attempts >= settings.OTP_MAX_ATTEMPTS:
-            raise AuthError("too_many_attempts", "验证码错误次数过多，请重新获取")
-        otp.attempts += 1
-        if not hmac.compare_digest(otp.code_hash, _code_hash(phone, code)):
-            otp.save(update_fields=["attempts"])
-            raise AuthError("wrong_code", "验证码不正确")
-        if not _phone_has_login(phone):
-            otp.used = True
+            failure = AuthError("expired", "验证码已失效，请重新获取")
+        elif otp.attempts >= settings.OTP_MAX_ATTEMPTS:
+            failure = AuthError("too_many_attempts", "验证码错误次数过多，请重新获取")
+        else:
+            otp.attempts += 1
+            if not hmac.compare_digest(otp.code_hash, _code_hash(phone, code)):
+                failure = AuthError("wrong_code", "验证码不正确")
+            else:
+                otp.used = True
+                if not _phone_has_login(phone):
+                    failure = AuthError("wrong_code", "验证码不正确")
             otp.save(update_fields=["attempts", "used"])
-            raise AuthError("wrong_code", "验证码不正确")
-        otp.used = True
-        otp.save(update_fields=["attempts", "used"])
-        return _user_for_phone(phone)
+        if failure is None:
+            return _user_for_phone(phone)
+    raise failure
 
 
 def _user_for_phone(phone: str) -> User:
