@@ -3,7 +3,6 @@
 Errors are always ``{"code", "message", "detail"}`` with the message in Chinese.
 """
 
-
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -75,7 +74,9 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     messages = {403: ("permission_denied", "没有权限执行此操作"), 404: ("not_found", "对象不存在或无权查看")}
     code, message = messages.get(exc.status_code, ("error", str(exc.message)))
-    return _error(request, exc.status_code, code, message, str(exc.message) if exc.status_code not in messages else None)
+    return _error(
+        request, exc.status_code, code, message, str(exc.message) if exc.status_code not in messages else None
+    )
 
 
 def _register_routers() -> None:

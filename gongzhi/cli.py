@@ -45,9 +45,20 @@ def _serve(bind: str, workers: int, demo_mode: bool = False) -> int:
         call_command("collectstatic", interactive=False, verbosity=0)
     print(f"\n服务已启动 Serving on http://{bind}/  （Ctrl+C 停止）", flush=True)
     argv = [
-        sys.executable, "-m", "gunicorn", "gongzhi.wsgi:application",
-        "--bind", bind, "--workers", str(workers), "--access-logfile", "-" if not demo_mode else "/dev/null",
-        "--error-logfile", "-", "--timeout", "120",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "gongzhi.wsgi:application",
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-" if not demo_mode else "/dev/null",
+        "--error-logfile",
+        "-",
+        "--timeout",
+        "120",
     ]
     os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with gunicorn
     return 0

@@ -33,7 +33,9 @@ def _secret_from_file(name: str, create: bool) -> str | None:
 # Secrets are generated and kept in DATA_DIR on the first demo/debug run; production must set them in the
 # environment (a key file lying around is never trusted outside demo/debug).
 _LOCAL = DEMO or DEBUG
-SECRET_KEY = env.str("SECRET_KEY", default="") or (_secret_from_file("secret_key", create=True) if _LOCAL else "")
+SECRET_KEY = env.str("SECRET_KEY", default="") or (
+    _secret_from_file("secret_key", create=True) if _LOCAL else ""
+)
 if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY 未设置：生产环境必须通过环境变量 SECRET_KEY 提供密钥。")
 
@@ -45,7 +47,9 @@ RESIDENT_ID_KEY = env.str("RESIDENT_ID_KEY", default="") or (
 if not RESIDENT_ID_KEY:
     raise ImproperlyConfigured("RESIDENT_ID_KEY 未设置：生产环境必须提供居民身份证号摘要密钥（并妥善备份）。")
 
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG or DEMO else [])
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG or DEMO else []
+)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -216,6 +220,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
-        "gongzhi": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO"), "propagate": False},
+        "gongzhi": {
+            "handlers": ["console"],
+            "level": env.str("LOG_LEVEL", default="INFO"),
+            "propagate": False,
+        },
     },
 }

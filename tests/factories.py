@@ -34,7 +34,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
-    def _save(obj: Any, create: bool, extracted: Any, **kw: Any) -> None:  # noqa: N805
+    def _save(obj: Any, create: bool, extracted: Any, **kw: Any) -> None:
         if create:
             obj.save()
 
@@ -53,8 +53,14 @@ class DepartmentFactory(factory.django.DjangoModelFactory):
     kind = DepartmentKind.FUNCTIONAL
 
 
-def cadre(unit: AdminUnit | None = None, department: Department | None = None, *, title: str = "干部",
-          is_leader: bool = False, username: str | None = None) -> User:
+def cadre(
+    unit: AdminUnit | None = None,
+    department: Department | None = None,
+    *,
+    title: str = "干部",
+    is_leader: bool = False,
+    username: str | None = None,
+) -> User:
     user = UserFactory(**({"username": username} if username else {}))
     c = Cadre.objects.create(user=user, name=user.display_name)
     Position.objects.create(cadre=c, unit=unit, department=department, title=title, is_leader=is_leader)
@@ -64,12 +70,19 @@ def cadre(unit: AdminUnit | None = None, department: Department | None = None, *
 _phone_seq = iter(range(10_000_000))
 
 
-def resident(village: AdminUnit, *, phone: str | None = None, verified: bool = True, with_user: bool = False,
-             name: str = "居民") -> Resident:
+def resident(
+    village: AdminUnit,
+    *,
+    phone: str | None = None,
+    verified: bool = True,
+    with_user: bool = False,
+    name: str = "居民",
+) -> Resident:
     n = next(_phone_seq)
     phone = phone or f"139{n:08d}"
-    r = Resident.objects.create(village=village, name=name, phone=phone, verified=verified,
-                                household_no=f"H{n:06d}")
+    r = Resident.objects.create(
+        village=village, name=name, phone=phone, verified=verified, household_no=f"H{n:06d}"
+    )
     if with_user:
         u = User.objects.create(username=f"r{phone}", phone=phone, display_name=name)
         u.set_unusable_password()
@@ -119,7 +132,17 @@ def build_tree() -> Tree:
     tb = UnitFactory(code="990103001000", name="邻镇", level="township", kind="镇", parent=kb)
     vb = UnitFactory(code="990103001001", name="邻村", level="village", kind="村", parent=tb)
     return Tree(
-        p, c, k, kb, t1, t2, v11, v12, v21, tb, vb,
+        p,
+        c,
+        k,
+        kb,
+        t1,
+        t2,
+        v11,
+        v12,
+        v21,
+        tb,
+        vb,
         dept=DepartmentFactory(county=k, name="县住房和城乡建设局"),
         dept2=DepartmentFactory(county=k, name="县应急管理局"),
         office=DepartmentFactory(county=k, name="县委县政府办公室", kind=DepartmentKind.COUNTY_OFFICE),
@@ -130,8 +153,9 @@ def build_tree() -> Tree:
 
 
 def organization(unit: AdminUnit, *, phone: str = "13700000001", kind: str = OrgKind.ENTERPRISE) -> User:
-    org = Organization.objects.create(name="示范农业合作社", kind=kind, credit_code=f"91{phone[-9:]}0000000"[:18],
-                                      unit=unit)
+    org = Organization.objects.create(
+        name="示范农业合作社", kind=kind, credit_code=f"91{phone[-9:]}0000000"[:18], unit=unit
+    )
     user = UserFactory(phone=phone)
     Representative.objects.create(organization=org, user=user, name="代表", phone=phone)
     return user

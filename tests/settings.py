@@ -9,9 +9,11 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 os.environ.setdefault("SMS_SENDER", "gongzhi.core.sms.MemorySender")
 # Playwright's sync API runs an event loop in the main thread; Django's ORM refuses to run there otherwise.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-os.environ.setdefault("GONGZHI_DATA_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test"))
+os.environ.setdefault(
+    "GONGZHI_DATA_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), "var", "test")
+)
 
-from gongzhi.settings import *  # noqa: E402, F403
+from gongzhi.settings import *  # noqa: F403
 
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 WHITENOISE_USE_FINDERS = True

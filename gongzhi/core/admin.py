@@ -6,7 +6,18 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 
-from .models import AdminUnit, ApiToken, AuditEvent, Cadre, Department, Organization, Position, Representative, Resident, User
+from .models import (
+    AdminUnit,
+    ApiToken,
+    AuditEvent,
+    Cadre,
+    Department,
+    Organization,
+    Position,
+    Representative,
+    Resident,
+    User,
+)
 
 
 @admin.register(User)
@@ -14,7 +25,10 @@ class UserAdmin(BaseUserAdmin):
     list_display = ("username", "display_name", "phone", "is_active", "is_superuser", "locked_until")
     search_fields = ("username", "display_name", "phone")
     readonly_fields = ("failed_logins", "locked_until")
-    fieldsets = (*BaseUserAdmin.fieldsets, ("共治", {"fields": ("display_name", "phone", "failed_logins", "locked_until")}))  # type: ignore[misc]
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        ("共治", {"fields": ("display_name", "phone", "failed_logins", "locked_until")}),
+    )  # type: ignore[misc]
 
 
 @admin.register(AdminUnit)

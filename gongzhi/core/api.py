@@ -1,6 +1,5 @@
 """Core JSON endpoints: me, units, departments, cadres, residents, organizations, API tokens, audit."""
 
-
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +10,7 @@ from ninja.pagination import PageNumberPagination, paginate
 from . import selectors
 from .audit import audit_verify
 from .auth import AuthError, token_create, token_revoke
-from .errors import NotFoundError, PermissionDeniedError, ServiceError
+from .errors import NotFoundError, PermissionDeniedError, ServiceError, authenticated_user
 from .models import ApiToken, AuditEvent
 from .permissions import can_view_audit, is_staff_member
 from .roles import grants_for
@@ -32,7 +31,7 @@ class Page(PageNumberPagination):
         page: int
         page_size: int
 
-    def paginate_queryset(self, queryset: Any, pagination: Any, **params: Any) -> Any:
+    def paginate_queryset(self, queryset: Any, pagination: Any, request: HttpRequest, **params: Any) -> Any:
         page = max(1, pagination.page)
         size = min(max(1, pagination.page_size), 500)
         offset = (page - 1) * size
@@ -124,8 +123,13 @@ def unit_detail(request: HttpRequest, code: str) -> dict[str, Any]:
     unit = selectors.unit_get(user=request.user, code=code)
     if unit is None:
         raise NotFoundError()
-    return {"code": unit.code, "name": unit.name, "level": unit.level, "kind": unit.kind,
-            "parent_code": unit.parent.code if unit.parent else None}
+    return {
+        "code": unit.code,
+        "name": unit.name,
+        "level": unit.level,
+        "kind": unit.kind,
+        "parent_code": unit.parent.code if unit.parent else None,
+    }
 
 
 class DepartmentOut(Schema):
@@ -139,8 +143,10 @@ class DepartmentOut(Schema):
 @paginate(Page)
 def departments(request: HttpRequest) -> Any:
     _require_staff(request)
-    return _Rows(selectors.department_list(user=request.user), lambda d: {
-        "id": d.pk, "name": d.name, "kind": d.kind, "county_code": d.county.code})
+    return _Rows(
+        selectors.department_list(user=request.user),
+        lambda d: {"id": d.pk, "name": d.name, "kind": d.kind, "county_code": d.county.code},
+    )
 
 
 class _Rows:
@@ -175,9 +181,19 @@ class _CadreRows(_Rows):
         page = list(self.qs[s])
         pos = selectors.positions_for(page)
         return [
-            {"id": c.pk, "name": c.name, "positions": [
-                {"title": p.title, "is_leader": p.is_leader, "unit_code": p.unit.code if p.unit else None,
-                 "department_id": p.department_id} for p in pos[c.pk]]}
+            {
+                "id": c.pk,
+                "name": c.name,
+                "positions": [
+                    {
+                        "title": p.title,
+                        "is_leader": p.is_leader,
+                        "unit_code": p.unit.code if p.unit else None,
+                        "department_id": p.department_id,
+                    }
+                    for p in pos[c.pk]
+                ],
+            }
             for c in page
         ]
 
@@ -207,9 +223,17 @@ def residents(request: HttpRequest, village: str | None = None, q: str = "") -> 
 
     if not any(g.role in RESIDENT_READERS for g in grants_for(request.user)):
         raise PermissionDeniedError("只有乡镇、村（社区）工作人员可以查看居民信息")
-    return _Rows(selectors.resident_list(user=request.user, village_code=village, q=q), lambda r: {
-        "id": r.pk, "name": r.name, "village_code": r.village.code, "household_no": r.household_no,
-        "phone_masked": mask_phone(r.phone) if r.phone else "", "verified": r.verified})
+    return _Rows(
+        selectors.resident_list(user=request.user, village_code=village, q=q),
+        lambda r: {
+            "id": r.pk,
+            "name": r.name,
+            "village_code": r.village.code,
+            "household_no": r.household_no,
+            "phone_masked": mask_phone(r.phone) if r.phone else "",
+            "verified": r.verified,
+        },
+    )
 
 
 class OrganizationOut(Schema):
@@ -224,8 +248,16 @@ class OrganizationOut(Schema):
 @paginate(Page)
 def organizations(request: HttpRequest, q: str = "") -> Any:
     _require_staff(request)
-    return _Rows(selectors.organization_list(user=request.user, q=q), lambda o: {
-        "id": o.pk, "name": o.name, "kind": o.kind, "credit_code": o.credit_code, "unit_code": o.unit.code})
+    return _Rows(
+        selectors.organization_list(user=request.user, q=q),
+        lambda o: {
+            "id": o.pk,
+            "name": o.name,
+            "kind": o.kind,
+            "credit_code": o.credit_code,
+            "unit_code": o.unit.code,
+        },
+    )
 
 
 class TokenOut(Schema):
@@ -247,23 +279,32 @@ class TokenCreated(TokenOut):
 @router.get("/tokens", response=list[TokenOut], summary="我的 API 令牌")
 @paginate(Page)
 def tokens(request: HttpRequest) -> Any:
-    return ApiToken.objects.filter(user=request.user).order_by("-created_at", "-id")
+    return ApiToken.objects.filter(user=authenticated_user(request)).order_by("-created_at", "-id")
 
 
 @router.post("/tokens", response={201: TokenCreated}, summary="创建 API 令牌（明文只显示一次）")
 def tokens_create(request: HttpRequest, body: TokenIn) -> Any:
     try:
-        tok, raw = token_create(user=request.user, name=body.name)  # type: ignore[arg-type]
+        tok, raw = token_create(user=authenticated_user(request), name=body.name)
     except AuthError as e:
         raise ServiceError(e.code, e.message) from e
-    return Status(201, {"id": tok.pk, "name": tok.name, "prefix": tok.prefix, "created_at": tok.created_at,
-                 "revoked_at": None, "token": raw})
+    return Status(
+        201,
+        {
+            "id": tok.pk,
+            "name": tok.name,
+            "prefix": tok.prefix,
+            "created_at": tok.created_at,
+            "revoked_at": None,
+            "token": raw,
+        },
+    )
 
 
 @router.delete("/tokens/{token_id}", response=TokenOut, summary="撤销 API 令牌")
 def tokens_revoke(request: HttpRequest, token_id: int) -> Any:
     try:
-        return token_revoke(user=request.user, token_id=token_id)  # type: ignore[arg-type]
+        return token_revoke(user=authenticated_user(request), token_id=token_id)
     except AuthError as e:
         raise NotFoundError(e.message) from e
 
@@ -287,9 +328,19 @@ def audit_events(request: HttpRequest, action: str = "") -> Any:
     qs = AuditEvent.objects.order_by("-seq")
     if action:
         qs = qs.filter(action=action)
-    return _Rows(qs, lambda e: {"seq": e.seq, "time": e.time, "actor": e.actor_label, "action": e.action,
-                                "object_type": e.object_type, "object_id": e.object_id, "digest": e.digest,
-                                "hash": e.hash})
+    return _Rows(
+        qs,
+        lambda e: {
+            "seq": e.seq,
+            "time": e.time,
+            "actor": e.actor_label,
+            "action": e.action,
+            "object_type": e.object_type,
+            "object_id": e.object_id,
+            "digest": e.digest,
+            "hash": e.hash,
+        },
+    )
 
 
 class VerifyOut(Schema):

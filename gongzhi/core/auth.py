@@ -33,7 +33,9 @@ class AuthError(Exception):
 class LockoutModelBackend(ModelBackend):
     """ModelBackend that locks an account for LOGIN_LOCKOUT_SECONDS after LOGIN_MAX_FAILURES wrong passwords."""
 
-    def authenticate(self, request: Any, username: str | None = None, password: str | None = None, **kw: Any) -> Any:
+    def authenticate(
+        self, request: Any, username: str | None = None, password: str | None = None, **kw: Any
+    ) -> Any:
         if username is None or password is None:
             return None
         user = User.objects.filter(username=username).first()
@@ -77,7 +79,7 @@ def _register_failure(user: User, request: Any) -> None:
 
 
 def _code_hash(phone: str, code: str) -> str:
-    return hmac.new(settings.SECRET_KEY.encode(), f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+    return hmac.new(str(settings.SECRET_KEY).encode(), f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
 def _phone_has_login(phone: str) -> bool:
@@ -110,7 +112,9 @@ def otp_request(*, phone: str) -> None:
     )
     if _phone_has_login(phone):
         minutes = settings.OTP_TTL_SECONDS // 60
-        get_sender().send(phone, f"【共治】您的登录验证码为 {code}，{minutes} 分钟内有效。如非本人操作请忽略。")
+        get_sender().send(
+            phone, f"【共治】您的登录验证码为 {code}，{minutes} 分钟内有效。如非本人操作请忽略。"
+        )
 
 
 def otp_verify(*, phone: str, code: str) -> User:
@@ -158,7 +162,9 @@ def _user_for_phone(phone: str) -> User:
         user = User(username=f"r{phone}", phone=phone, display_name=resident.name)
         user.set_unusable_password()
         user.save()
-        audit_record(actor=None, action="resident.account_create", object_type="resident", object_id=resident.pk)
+        audit_record(
+            actor=None, action="resident.account_create", object_type="resident", object_id=resident.pk
+        )
     resident.user = user
     resident.save(update_fields=["user"])
     return user
@@ -166,7 +172,7 @@ def _user_for_phone(phone: str) -> User:
 
 # ---- API tokens -----------------------------------------------------------------------------------------------
 
-TOKEN_PREFIX = "gz_"
+TOKEN_PREFIX = "gz_"  # noqa: S105 - a public marker, not a secret
 
 
 def token_hash(raw: str) -> str:
@@ -184,7 +190,13 @@ def token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with transaction.atomic():
         token = ApiToken.objects.create(user=user, name=name, prefix=raw[:10], key_hash=token_hash(raw))
-        audit_record(actor=user, action="token.create", object_type="api_token", object_id=token.pk, data={"name": name})
+        audit_record(
+            actor=user,
+            action="token.create",
+            object_type="api_token",
+            object_id=token.pk,
+            data={"name": name},
+        )
     return token, raw
 
 

@@ -31,4 +31,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         nav.append(("审计日志", reverse("core:audit"), "audit"))
     if user.is_superuser:
         nav.append(("系统管理", reverse("admin:index"), "admin"))
-    return {"nav": nav, "user_grants": grants_for(user), "is_resident_only": roles <= {Role.RESIDENT, Role.ORG_REP}}
+    return {
+        "nav": nav,
+        "user_grants": grants_for(user),
+        "is_resident_only": roles <= {Role.RESIDENT, Role.ORG_REP},
+    }

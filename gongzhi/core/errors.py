@@ -27,3 +27,13 @@ class NotFoundError(ServiceError):
 
     def __init__(self, message: str = "对象不存在或无权查看", detail: Any = None):
         super().__init__("not_found", message, detail)
+
+
+def authenticated_user(request: Any) -> Any:
+    """The logged-in ``core.User`` of a request (typed), or PermissionDeniedError for anonymous requests."""
+    from .models import User
+
+    user = getattr(request, "user", None)
+    if not isinstance(user, User):
+        raise PermissionDeniedError("请先登录")
+    return user

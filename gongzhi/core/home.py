@@ -62,14 +62,26 @@ def _links(grant: Grant) -> list[tuple[str, str]]:
     r = grant.role
     links: list[tuple[str, str]] = []
     if r in (Role.COUNTY_OFFICE, Role.PLATFORM_ADMIN, Role.ORG_DEPARTMENT, Role.DISCIPLINE):
-        links += [("行政区划", reverse("core:units")), ("部门", reverse("core:departments")),
-                  ("干部", reverse("core:cadres"))]
+        links += [
+            ("行政区划", reverse("core:units")),
+            ("部门", reverse("core:departments")),
+            ("干部", reverse("core:cadres")),
+        ]
     if r in (Role.TOWNSHIP_LEADER, Role.TOWNSHIP_STAFF, Role.VILLAGE_COMMITTEE):
-        links += [("辖区", reverse("core:units")), ("居民", reverse("core:residents")), ("干部", reverse("core:cadres"))]
+        links += [
+            ("辖区", reverse("core:units")),
+            ("居民", reverse("core:residents")),
+            ("干部", reverse("core:cadres")),
+        ]
     if r == Role.DEPARTMENT_STAFF:
         links += [("本部门干部", reverse("core:cadres")), ("乡镇", reverse("core:units"))]
-    if r in (Role.COUNTY_OFFICE, Role.PLATFORM_ADMIN, Role.TOWNSHIP_LEADER, Role.TOWNSHIP_STAFF,
-             Role.VILLAGE_COMMITTEE):
+    if r in (
+        Role.COUNTY_OFFICE,
+        Role.PLATFORM_ADMIN,
+        Role.TOWNSHIP_LEADER,
+        Role.TOWNSHIP_STAFF,
+        Role.VILLAGE_COMMITTEE,
+    ):
         links.append(("导入导出", reverse("roster:import")))
     if r in (Role.PLATFORM_ADMIN, Role.DISCIPLINE):
         links.append(("审计日志", reverse("core:audit")))

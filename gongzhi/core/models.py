@@ -5,7 +5,7 @@ Invariants live here (constraints, ``clean``); every write goes through ``servic
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -52,7 +52,12 @@ class AdminUnit(models.Model):
     level = models.CharField(_("层级"), max_length=10, choices=Level.choices, db_index=True)
     kind = models.CharField(_("类别"), max_length=4, choices=UnitKind.choices)
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("上级")
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("上级"),
     )
 
     class Meta:
@@ -90,14 +95,18 @@ class Department(models.Model):
     )
     name = models.CharField(_("名称"), max_length=64)
     short_name = models.CharField(_("简称"), max_length=32, blank=True)
-    kind = models.CharField(_("类型"), max_length=16, choices=DepartmentKind.choices, default=DepartmentKind.FUNCTIONAL)
+    kind = models.CharField(
+        _("类型"), max_length=16, choices=DepartmentKind.choices, default=DepartmentKind.FUNCTIONAL
+    )
     active = models.BooleanField(_("有效"), default=True)
 
     class Meta:
         ordering = ["county_id", "id"]
         verbose_name = _("部门")
         verbose_name_plural = _("部门")
-        constraints = [models.UniqueConstraint(fields=["county", "name"], name="department_unique_name_in_county")]
+        constraints = [
+            models.UniqueConstraint(fields=["county", "name"], name="department_unique_name_in_county")
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -111,8 +120,6 @@ class User(AbstractUser):
     failed_logins = models.PositiveSmallIntegerField(default=0, editable=False)
     locked_until = models.DateTimeField(null=True, blank=True, editable=False)
 
-    objects = UserManager()
-
     class Meta:
         verbose_name = _("用户")
         verbose_name_plural = _("用户")
@@ -124,7 +131,9 @@ class User(AbstractUser):
 class Cadre(models.Model):
     """A staff member (干部). Holds one or more positions; their roles follow from the positions."""
 
-    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="cadre", verbose_name=_("登录账号"))
+    user = models.OneToOneField(
+        User, on_delete=models.PROTECT, related_name="cadre", verbose_name=_("登录账号")
+    )
     name = models.CharField(_("姓名"), max_length=64)
     phone = models.CharField(_("手机号"), max_length=11, blank=True)
     active = models.BooleanField(_("在职"), default=True)
@@ -157,12 +166,24 @@ class Position(models.Model):
     The platform role is derived from where the post is, so nobody types a role twice (一数一源).
     """
 
-    cadre = models.ForeignKey(Cadre, on_delete=models.CASCADE, related_name="positions", verbose_name=_("干部"))
+    cadre = models.ForeignKey(
+        Cadre, on_delete=models.CASCADE, related_name="positions", verbose_name=_("干部")
+    )
     unit = models.ForeignKey(
-        AdminUnit, on_delete=models.PROTECT, null=True, blank=True, related_name="positions", verbose_name=_("单位")
+        AdminUnit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="positions",
+        verbose_name=_("单位"),
     )
     department = models.ForeignKey(
-        Department, on_delete=models.PROTECT, null=True, blank=True, related_name="positions", verbose_name=_("部门")
+        Department,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="positions",
+        verbose_name=_("部门"),
     )
     title = models.CharField(_("职务"), max_length=64)
     is_leader = models.BooleanField(_("领导职务"), default=False)
@@ -191,7 +212,12 @@ class Resident(models.Model):
     """
 
     user = models.OneToOneField(
-        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="resident", verbose_name=_("登录账号")
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="resident",
+        verbose_name=_("登录账号"),
     )
     village = models.ForeignKey(
         AdminUnit, on_delete=models.PROTECT, related_name="residents", verbose_name=_("所在村（社区）")
@@ -271,6 +297,9 @@ class OneTimeCode(models.Model):
     class Meta:
         indexes = [models.Index(fields=["phone", "created_at"])]
 
+    def __str__(self) -> str:
+        return f"{self.phone[:3]}****{self.phone[-4:]} @ {self.created_at:%Y-%m-%d %H:%M}"
+
 
 class ApiToken(models.Model):
     """A per-user API token for systems. Only a SHA-256 of the secret is stored; it is shown once."""
@@ -287,6 +316,9 @@ class ApiToken(models.Model):
         verbose_name = _("API 令牌")
         verbose_name_plural = _("API 令牌")
 
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
     @property
     def active(self) -> bool:
         return self.revoked_at is None
@@ -298,6 +330,9 @@ class AuditHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"audit head seq={self.seq}"
 
 
 class AuditEvent(models.Model):
@@ -319,6 +354,9 @@ class AuditEvent(models.Model):
         ordering = ["seq"]
         verbose_name = _("审计事件")
         verbose_name_plural = _("审计事件")
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} {self.object_type}:{self.object_id}"
 
     def content(self) -> dict[str, object]:
         """The fields the hash covers."""

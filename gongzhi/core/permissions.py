@@ -14,12 +14,17 @@ from .models import Role
 from .roles import STAFF_ROLES, grants_for
 
 # Who may see residents' personal data: the township and village that serve them, and the platform admin.
-RESIDENT_READERS = {Role.TOWNSHIP_LEADER, Role.TOWNSHIP_STAFF, Role.VILLAGE_COMMITTEE, Role.PLATFORM_ADMIN}
+RESIDENT_READERS: set[str] = {
+    Role.TOWNSHIP_LEADER,
+    Role.TOWNSHIP_STAFF,
+    Role.VILLAGE_COMMITTEE,
+    Role.PLATFORM_ADMIN,
+}
 # Who may import or edit residents.
 RESIDENT_WRITERS = RESIDENT_READERS
 # Who maintains the tree, departments and cadres of a county.
-ROSTER_WRITERS = {Role.COUNTY_OFFICE, Role.PLATFORM_ADMIN}
-AUDIT_READERS = {Role.PLATFORM_ADMIN, Role.DISCIPLINE}
+ROSTER_WRITERS: set[str] = {Role.COUNTY_OFFICE, Role.PLATFORM_ADMIN}
+AUDIT_READERS: set[str] = {Role.PLATFORM_ADMIN, Role.DISCIPLINE}
 
 
 def covers(user: Any, code: str, roles: set[str]) -> bool:

@@ -13,8 +13,8 @@ from gongzhi.engines.divisions import prefix
 from .models import DepartmentKind, Level, Role
 
 # Roles whose scope is a whole county (they read across townships and departments of the county).
-COUNTY_WIDE = {Role.COUNTY_OFFICE, Role.ORG_DEPARTMENT, Role.DISCIPLINE}
-STAFF_ROLES = {
+COUNTY_WIDE: set[str] = {Role.COUNTY_OFFICE, Role.ORG_DEPARTMENT, Role.DISCIPLINE}
+STAFF_ROLES: set[str] = {
     Role.COUNTY_OFFICE,
     Role.DEPARTMENT_STAFF,
     Role.TOWNSHIP_LEADER,
@@ -25,7 +25,7 @@ STAFF_ROLES = {
     Role.PLATFORM_ADMIN,
 }
 
-_DEPT_ROLE = {
+_DEPT_ROLE: dict[str, str] = {
     DepartmentKind.FUNCTIONAL: Role.DEPARTMENT_STAFF,
     DepartmentKind.COUNTY_OFFICE: Role.COUNTY_OFFICE,
     DepartmentKind.ORGANIZATION: Role.ORG_DEPARTMENT,
@@ -72,8 +72,8 @@ def _compute(user: Any) -> tuple[Grant, ...]:
         )
     )
     for p in positions:
-        if p.department_id is not None:
-            dept = p.department
+        dept = p.department
+        if dept is not None:
             role = _DEPT_ROLE[DepartmentKind(dept.kind)]
             grants.append(
                 Grant(
@@ -96,18 +96,36 @@ def _compute(user: Any) -> tuple[Grant, ...]:
                 # A post in a county unit itself (e.g. 县长) reads county-wide like the county office.
                 role = Role.COUNTY_OFFICE
             grants.append(
-                Grant(role, prefix(unit.code, unit.level), unit_id=unit.pk, unit_name=unit.name, is_leader=p.is_leader)
+                Grant(
+                    role,
+                    prefix(unit.code, unit.level),
+                    unit_id=unit.pk,
+                    unit_name=unit.name,
+                    is_leader=p.is_leader,
+                )
             )
-    resident = Resident.objects.filter(user_id=user.pk).select_related("village").only("village__code", "village__name").first()
+    resident = (
+        Resident.objects.filter(user_id=user.pk)
+        .select_related("village")
+        .only("village__code", "village__name")
+        .first()
+    )
     if resident is not None:
         grants.append(
-            Grant(Role.RESIDENT, resident.village.code, unit_id=resident.village_id, unit_name=resident.village.name)
+            Grant(
+                Role.RESIDENT,
+                resident.village.code,
+                unit_id=resident.village_id,
+                unit_name=resident.village.name,
+            )
         )
     rep = Representative.objects.filter(user_id=user.pk).select_related("organization__unit").first()
     if rep is not None:
         org = rep.organization
         grants.append(
-            Grant(Role.ORG_REP, prefix(org.unit.code, org.unit.level), unit_id=org.unit_id, unit_name=org.name)
+            Grant(
+                Role.ORG_REP, prefix(org.unit.code, org.unit.level), unit_id=org.unit_id, unit_name=org.name
+            )
         )
     return tuple(grants)
 

@@ -25,7 +25,9 @@ def _prefixes(user: Any, roles: set[str]) -> list[str]:
     return sorted({g.unit_prefix for g in grants_for(user) if g.role in roles})
 
 
-def unit_list(*, user: Any, parent_code: str | None = None, level: str | None = None, q: str = "") -> QuerySet[AdminUnit]:
+def unit_list(
+    *, user: Any, parent_code: str | None = None, level: str | None = None, q: str = ""
+) -> QuerySet[AdminUnit]:
     qs = AdminUnit.objects.filter(_prefix_q("code", _prefixes(user, STAFF_ROLES)))
     if parent_code:
         qs = qs.filter(parent__code=parent_code)
@@ -78,7 +80,9 @@ def cadre_list(*, user: Any, q: str = "") -> QuerySet[Cadre]:
 def positions_for(cadres: list[Cadre]) -> dict[int, list[Position]]:
     """Bulk-load active positions for a page of cadres (one query, no N+1)."""
     out: dict[int, list[Position]] = {c.pk: [] for c in cadres}
-    for p in Position.objects.filter(cadre_id__in=out.keys(), active=True).select_related("unit", "department"):
+    for p in Position.objects.filter(cadre_id__in=out.keys(), active=True).select_related(
+        "unit", "department"
+    ):
         out[p.cadre_id].append(p)
     return out
 

@@ -12,22 +12,36 @@ from gongzhi.engines.idcard import id_hash, id_problem, normalize_phone, phone_p
 
 from .audit import audit_record
 from .errors import PermissionDeniedError, ServiceError
-from .models import KINDS_BY_LEVEL, AdminUnit, Cadre, Department, DepartmentKind, Level, Position, Resident, User
+from .models import (
+    KINDS_BY_LEVEL,
+    AdminUnit,
+    Cadre,
+    Department,
+    DepartmentKind,
+    Level,
+    Position,
+    Resident,
+    User,
+)
 from .permissions import can_manage_residents_of, can_manage_roster_of
 
 
 def resident_id_hash(id_number: str) -> str:
-    return id_hash(id_number, settings.RESIDENT_ID_KEY.encode())
+    return id_hash(id_number, str(settings.RESIDENT_ID_KEY).encode())
 
 
-def unit_create(*, actor: Any, code: str, name: str, level: str, kind: str, parent_code: str | None) -> AdminUnit:
+def unit_create(
+    *, actor: Any, code: str, name: str, level: str, kind: str, parent_code: str | None
+) -> AdminUnit:
     code, name = code.strip(), name.strip()
     if not name:
         raise ServiceError("invalid", "名称不能为空")
     if level not in Level.values:
         raise ServiceError("invalid", f"层级「{level}」无效")
     if kind not in KINDS_BY_LEVEL[level]:
-        raise ServiceError("invalid", f"类别「{kind}」不适用于该层级，可选：{'、'.join(KINDS_BY_LEVEL[level])}")
+        raise ServiceError(
+            "invalid", f"类别「{kind}」不适用于该层级，可选：{'、'.join(KINDS_BY_LEVEL[level])}"
+        )
     with transaction.atomic():
         parent = None
         if parent_code:
@@ -47,14 +61,18 @@ def unit_create(*, actor: Any, code: str, name: str, level: str, kind: str, pare
             raise ServiceError("duplicate", f"区划代码 {code} 已存在")
         unit = AdminUnit.objects.create(code=code, name=name, level=level, kind=kind, parent=parent)
         audit_record(
-            actor=actor, action="unit.create", object_type="admin_unit", object_id=code,
+            actor=actor,
+            action="unit.create",
+            object_type="admin_unit",
+            object_id=code,
             data={"name": name, "level": level, "kind": kind, "parent": parent_code},
         )
     return unit
 
 
-def department_create(*, actor: Any, county: AdminUnit, name: str, kind: str = DepartmentKind.FUNCTIONAL,
-                      short_name: str = "") -> Department:
+def department_create(
+    *, actor: Any, county: AdminUnit, name: str, kind: str = DepartmentKind.FUNCTIONAL, short_name: str = ""
+) -> Department:
     name = name.strip()
     if not name:
         raise ServiceError("invalid", "部门名称不能为空")
@@ -68,14 +86,28 @@ def department_create(*, actor: Any, county: AdminUnit, name: str, kind: str = D
         if Department.objects.filter(county=county, name=name).exists():
             raise ServiceError("duplicate", f"部门「{name}」已存在")
         dept = Department.objects.create(county=county, name=name, kind=kind, short_name=short_name)
-        audit_record(actor=actor, action="department.create", object_type="department", object_id=dept.pk,
-                     data={"name": name, "kind": kind, "county": county.code})
+        audit_record(
+            actor=actor,
+            action="department.create",
+            object_type="department",
+            object_id=dept.pk,
+            data={"name": name, "kind": kind, "county": county.code},
+        )
     return dept
 
 
-def cadre_create(*, actor: Any, name: str, username: str, phone: str = "", password: str | None = None,
-                 unit: AdminUnit | None = None, department: Department | None = None, title: str,
-                 is_leader: bool = False) -> Cadre:
+def cadre_create(
+    *,
+    actor: Any,
+    name: str,
+    username: str,
+    phone: str = "",
+    password: str | None = None,
+    unit: AdminUnit | None = None,
+    department: Department | None = None,
+    title: str,
+    is_leader: bool = False,
+) -> Cadre:
     name, username = name.strip(), username.strip()
     if not name or not username or not title.strip():
         raise ServiceError("invalid", "姓名、用户名和职务不能为空")
@@ -98,15 +130,35 @@ def cadre_create(*, actor: Any, name: str, username: str, phone: str = "", passw
             user.set_unusable_password()
         user.save()
         cadre = Cadre.objects.create(user=user, name=name, phone=phone)
-        Position.objects.create(cadre=cadre, unit=unit, department=department, title=title.strip(), is_leader=is_leader)
-        audit_record(actor=actor, action="cadre.create", object_type="cadre", object_id=cadre.pk,
-                     data={"name": name, "username": username, "title": title,
-                           "unit": unit.code if unit else None, "department": department.pk if department else None})
+        Position.objects.create(
+            cadre=cadre, unit=unit, department=department, title=title.strip(), is_leader=is_leader
+        )
+        audit_record(
+            actor=actor,
+            action="cadre.create",
+            object_type="cadre",
+            object_id=cadre.pk,
+            data={
+                "name": name,
+                "username": username,
+                "title": title,
+                "unit": unit.code if unit else None,
+                "department": department.pk if department else None,
+            },
+        )
     return cadre
 
 
-def resident_create(*, actor: Any, village: AdminUnit, name: str, household_no: str = "", phone: str = "",
-                    id_number: str = "", verified: bool = False) -> Resident:
+def resident_create(
+    *,
+    actor: Any,
+    village: AdminUnit,
+    name: str,
+    household_no: str = "",
+    phone: str = "",
+    id_number: str = "",
+    verified: bool = False,
+) -> Resident:
     name = name.strip()
     if not name:
         raise ServiceError("invalid", "姓名不能为空")
@@ -126,10 +178,21 @@ def resident_create(*, actor: Any, village: AdminUnit, name: str, household_no: 
     with transaction.atomic():
         if digest and Resident.objects.filter(id_hash=digest).exists():
             raise ServiceError("duplicate", "该身份证号的居民已登记")
-        r = Resident.objects.create(village=village, name=name, household_no=household_no.strip(), phone=phone,
-                                    id_hash=digest, verified=verified)
-        audit_record(actor=actor, action="resident.create", object_type="resident", object_id=r.pk,
-                     data={"village": village.code, "verified": verified})
+        r = Resident.objects.create(
+            village=village,
+            name=name,
+            household_no=household_no.strip(),
+            phone=phone,
+            id_hash=digest,
+            verified=verified,
+        )
+        audit_record(
+            actor=actor,
+            action="resident.create",
+            object_type="resident",
+            object_id=r.pk,
+            data={"village": village.code, "verified": verified},
+        )
     return r
 
 

@@ -21,9 +21,9 @@ from gongzhi.engines.idcard import mask_phone
 from . import selectors
 from .audit import audit_verify
 from .auth import AuthError, otp_request, otp_verify, token_create, token_revoke
-from .errors import ServiceError
+from .errors import ServiceError, authenticated_user
 from .home import home_sections
-from .models import ApiToken, AuditEvent
+from .models import ApiToken, AuditEvent, User
 from .permissions import RESIDENT_READERS, can_view_audit, is_staff_member
 from .roles import grants_for
 from .services import password_change
@@ -36,6 +36,11 @@ def _safe_next(request: HttpRequest) -> str:
     if nxt and url_has_allowed_host_and_scheme(nxt, {request.get_host()}, require_https=request.is_secure()):
         return nxt
     return reverse("core:home")
+
+
+def _htmx(request: HttpRequest) -> bool:
+    """True for an htmx partial request (django-htmx sets ``request.htmx``)."""
+    return bool(getattr(request, "htmx", False))
 
 
 def _staff_required(request: HttpRequest) -> None:
@@ -99,7 +104,7 @@ def otp_request_view(request: HttpRequest) -> HttpResponse:
         ctx["error"] = e.message
         ctx["code_sent"] = e.code == "too_soon"
         status = 400 if e.code == "invalid_phone" else 429
-    template = "core/_otp_form.html" if request.htmx else "core/login.html"  # type: ignore[attr-defined]
+    template = "core/_otp_form.html" if _htmx(request) else "core/login.html"
     return render(request, template, ctx, status=status)
 
 
@@ -110,13 +115,18 @@ def otp_verify_view(request: HttpRequest) -> HttpResponse:
     try:
         user = otp_verify(phone=phone, code=code)
     except AuthError as e:
-        ctx = {"phone": phone, "code_sent": True, "error": e.message, "next": request.POST.get("next", ""),
-               "tab": "resident"}
-        template = "core/_otp_form.html" if request.htmx else "core/login.html"  # type: ignore[attr-defined]
+        ctx = {
+            "phone": phone,
+            "code_sent": True,
+            "error": e.message,
+            "next": request.POST.get("next", ""),
+            "tab": "resident",
+        }
+        template = "core/_otp_form.html" if _htmx(request) else "core/login.html"
         return render(request, template, ctx, status=400)
     login(request, user, backend="gongzhi.core.auth.LockoutModelBackend")
     target = _safe_next(request)
-    if request.htmx:  # type: ignore[attr-defined]
+    if _htmx(request):
         resp = HttpResponse(status=204)
         resp["HX-Redirect"] = target
         return resp
@@ -174,7 +184,11 @@ def unit_children(request: HttpRequest, code: str) -> HttpResponse:
 @require_GET
 def department_list_view(request: HttpRequest) -> HttpResponse:
     _staff_required(request)
-    return render(request, "core/departments.html", {"page": _page(request, selectors.department_list(user=request.user))})
+    return render(
+        request,
+        "core/departments.html",
+        {"page": _page(request, selectors.department_list(user=request.user))},
+    )
 
 
 @login_required
@@ -185,7 +199,7 @@ def cadre_list_view(request: HttpRequest) -> HttpResponse:
     page = _page(request, selectors.cadre_list(user=request.user, q=q))
     positions = selectors.positions_for(list(page.object_list))
     rows = [(c, positions[c.pk]) for c in page.object_list]
-    template = "core/_cadre_rows.html" if request.htmx else "core/cadres.html"  # type: ignore[attr-defined]
+    template = "core/_cadre_rows.html" if _htmx(request) else "core/cadres.html"
     return render(request, template, {"page": page, "rows": rows, "q": q})
 
 
@@ -198,7 +212,7 @@ def resident_list_view(request: HttpRequest) -> HttpResponse:
     village = request.GET.get("village", "").strip() or None
     page = _page(request, selectors.resident_list(user=request.user, village_code=village, q=q))
     rows = [(r, mask_phone(r.phone) if r.phone else "") for r in page.object_list]
-    template = "core/_resident_rows.html" if request.htmx else "core/residents.html"  # type: ignore[attr-defined]
+    template = "core/_resident_rows.html" if _htmx(request) else "core/residents.html"
     return render(request, template, {"page": page, "rows": rows, "q": q, "village": village or ""})
 
 
@@ -218,19 +232,23 @@ def token_list_view(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST":
         try:
-            _, new_token = token_create(user=request.user, name=request.POST.get("name", ""))  # type: ignore[arg-type]
+            _, new_token = token_create(user=authenticated_user(request), name=request.POST.get("name", ""))
         except AuthError as e:
             error = e.message
-    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at", "-id")[:100]
-    return render(request, "core/tokens.html", {"tokens": tokens, "new_token": new_token, "error": error},
-                  status=400 if error else 200)
+    tokens = ApiToken.objects.filter(user=authenticated_user(request)).order_by("-created_at", "-id")[:100]
+    return render(
+        request,
+        "core/tokens.html",
+        {"tokens": tokens, "new_token": new_token, "error": error},
+        status=400 if error else 200,
+    )
 
 
 @login_required
 @require_POST
 def token_revoke_view(request: HttpRequest, token_id: int) -> HttpResponse:
     try:
-        token_revoke(user=request.user, token_id=token_id)  # type: ignore[arg-type]
+        token_revoke(user=authenticated_user(request), token_id=token_id)
     except AuthError as e:
         raise Http404 from e
     messages.success(request, "令牌已撤销")
@@ -240,7 +258,8 @@ def token_revoke_view(request: HttpRequest, token_id: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def password_view(request: HttpRequest) -> HttpResponse:
-    if not request.user.has_usable_password():
+    user: User = authenticated_user(request)
+    if not user.has_usable_password():
         messages.info(request, "您使用手机验证码登录，无需设置密码")
         return redirect("core:home")
     error = ""
@@ -250,14 +269,15 @@ def password_view(request: HttpRequest) -> HttpResponse:
             error = "两次输入的新密码不一致"
         else:
             try:
-                password_change(user=request.user, old_password=request.POST.get("old_password", ""),  # type: ignore[arg-type]
-                                new_password=new1)
+                password_change(
+                    user=user, old_password=request.POST.get("old_password", ""), new_password=new1
+                )
             except ServiceError as e:
                 error = e.message
             else:
                 from django.contrib.auth import update_session_auth_hash
 
-                update_session_auth_hash(request, request.user)  # type: ignore[arg-type]
+                update_session_auth_hash(request, user)
                 messages.success(request, "密码已修改")
                 return redirect("core:home")
     return render(request, "core/password.html", {"error": error}, status=400 if error else 200)
@@ -270,8 +290,11 @@ def audit_view(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     page = _page(request, AuditEvent.objects.order_by("-seq"))
     problem = audit_verify() if request.GET.get("verify") else None
-    return render(request, "core/audit.html", {"page": page, "verified": bool(request.GET.get("verify")),
-                                               "problem": problem})
+    return render(
+        request,
+        "core/audit.html",
+        {"page": page, "verified": bool(request.GET.get("verify")), "problem": problem},
+    )
 
 
 def bench_bare(request: HttpRequest) -> HttpResponse:

@@ -59,12 +59,16 @@ def verify(
     prev = GENESIS
     for ev in events:
         if ev.seq > expected_seq:
-            return ChainProblem(ev.row_id, expected_seq, "deleted", f"序号 {expected_seq} 的审计事件缺失（被删除）")
+            return ChainProblem(
+                ev.row_id, expected_seq, "deleted", f"序号 {expected_seq} 的审计事件缺失（被删除）"
+            )
         if ev.seq < expected_seq:
             return ChainProblem(ev.row_id, ev.seq, "inserted", f"序号 {ev.seq} 的审计事件重复（被插入）")
         if ev.prev_hash != prev:
             kind = "inserted" if event_hash(ev.seq, ev.prev_hash, ev.content) == ev.hash else "altered"
-            return ChainProblem(ev.row_id, ev.seq, kind, f"序号 {ev.seq} 的审计事件与前一事件不衔接（{kind}）")
+            return ChainProblem(
+                ev.row_id, ev.seq, kind, f"序号 {ev.seq} 的审计事件与前一事件不衔接（{kind}）"
+            )
         if event_hash(ev.seq, ev.prev_hash, ev.content) != ev.hash:
             return ChainProblem(ev.row_id, ev.seq, "altered", f"序号 {ev.seq} 的审计事件内容被篡改")
         prev = ev.hash
@@ -72,7 +76,9 @@ def verify(
     last_seq = expected_seq - 1
     if head_seq is not None and head_seq != last_seq:
         if head_seq > last_seq:
-            return ChainProblem(None, last_seq + 1, "truncated", f"序号 {last_seq + 1} 起的审计事件缺失（被删除）")
+            return ChainProblem(
+                None, last_seq + 1, "truncated", f"序号 {last_seq + 1} 起的审计事件缺失（被删除）"
+            )
         return ChainProblem(None, head_seq + 1, "inserted", f"序号 {head_seq + 1} 起的审计事件不在链头记录内")
     if head_hash is not None and head_seq == last_seq and head_hash != prev:
         return ChainProblem(None, last_seq, "altered", f"序号 {last_seq} 的审计事件与链头记录不符")

@@ -55,10 +55,18 @@ def check_child(parent: str, child: str, child_level: str) -> None:
     """Raise DivisionCodeError unless ``child`` is a valid code one level below ``parent``."""
     actual = level_of(child)
     if actual != child_level:
-        raise DivisionCodeError(f"区划代码 {child} 表示{_LEVEL_ZH[actual]}级，与层级「{_LEVEL_ZH[child_level]}」不符")
+        raise DivisionCodeError(
+            f"区划代码 {child} 表示{_LEVEL_ZH[actual]}级，与层级「{_LEVEL_ZH[child_level]}」不符"
+        )
     expected_parent = parent_code(child)
     if expected_parent != parent:
         raise DivisionCodeError(f"区划代码 {child} 的上级应为 {expected_parent}，而不是 {parent}")
 
 
-_LEVEL_ZH = {"province": "省", "city": "市", "county": "县", "township": "乡镇（街道）", "village": "村（社区）"}
+_LEVEL_ZH = {
+    "province": "省",
+    "city": "市",
+    "county": "县",
+    "township": "乡镇（街道）",
+    "village": "村（社区）",
+}

@@ -33,14 +33,17 @@ def test_error_shape_is_code_message_detail(users: dict[str, User]) -> None:
 
 def test_pagination(users: dict[str, User], tree: Any) -> None:
     for i in range(30):
-        AdminUnit.objects.create(code=f"990102001{100 + i:03d}", name=f"新村{i}", level="village", kind="村",
-                                 parent=tree.t1)
+        AdminUnit.objects.create(
+            code=f"990102001{100 + i:03d}", name=f"新村{i}", level="village", kind="村", parent=tree.t1
+        )
     c = _client(users["township_leader"])
     r1 = c.get("/api/v1/units?page=1&page_size=10").json()
     r4 = c.get("/api/v1/units?page=4&page_size=10").json()
     assert r1["count"] == 33 and len(r1["items"]) == 10 and r1["page_size"] == 10
     assert len(r4["items"]) == 3
-    codes = {u["code"] for p in (1, 2, 3, 4) for u in c.get(f"/api/v1/units?page={p}&page_size=10").json()["items"]}
+    codes = {
+        u["code"] for p in (1, 2, 3, 4) for u in c.get(f"/api/v1/units?page={p}&page_size=10").json()["items"]
+    }
     assert len(codes) == 33
     assert c.get("/api/v1/units?page_size=100000").json()["page_size"] == 500
 
@@ -90,8 +93,10 @@ def test_cadre_list_has_no_n_plus_one(users: dict[str, User], tree: Any) -> None
     assert len(many) == len(few), [q["sql"] for q in many.captured_queries]
 
 
-@pytest.mark.parametrize("path", ["/api/v1/units", "/api/v1/departments", "/api/v1/residents",
-                                  "/api/v1/organizations", "/api/v1/audit"])
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/units", "/api/v1/departments", "/api/v1/residents", "/api/v1/organizations", "/api/v1/audit"],
+)
 def test_list_endpoints_query_count_is_constant(path: str, users: dict[str, User], tree: Any) -> None:
     c = _client(users["admin"])
     c.get(path)
@@ -124,7 +129,9 @@ def test_session_post_needs_csrf(users: dict[str, User]) -> None:
 def test_token_post_needs_no_csrf(users: dict[str, User]) -> None:
     _, raw = token_create(user=users["township_leader"], name="sys")
     c = Client(enforce_csrf_checks=True)
-    r = c.post("/api/v1/tokens", {"name": "x"}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    r = c.post(
+        "/api/v1/tokens", {"name": "x"}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}"
+    )
     assert r.status_code == 201
 
 

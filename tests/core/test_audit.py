@@ -15,12 +15,16 @@ from gongzhi.core.services import resident_create
 def _events(n: int, actor: Any = None) -> None:
     for i in range(n):
         with transaction.atomic():
-            audit_record(actor=actor, action="test.event", object_type="thing", object_id=i, data={"i": i, "名": "值"})
+            audit_record(
+                actor=actor, action="test.event", object_type="thing", object_id=i, data={"i": i, "名": "值"}
+            )
 
 
 def test_service_write_appends_event_in_same_transaction(users: dict[str, User], tree: Any) -> None:
     before = AuditEvent.objects.count()
-    resident_create(actor=users["township_staff"], village=tree.v11, name="李四", id_number="11010519491231002X")
+    resident_create(
+        actor=users["township_staff"], village=tree.v11, name="李四", id_number="11010519491231002X"
+    )
     ev = AuditEvent.objects.order_by("-seq").first()
     assert AuditEvent.objects.count() == before + 1
     assert ev is not None and ev.action == "resident.create" and ev.actor_label == "township_staff"
@@ -93,8 +97,15 @@ def test_inserted_row_is_named(db: Any) -> None:
     # Shift later events and insert a forged one at seq 2 that copies the old neighbour's hashes.
     _sql("UPDATE core_auditevent SET seq = seq + 100 WHERE seq >= %s", [2])
     _sql("UPDATE core_auditevent SET seq = seq - 99 WHERE seq >= %s", [100])
-    AuditEvent.objects.create(seq=2, action="forged", object_type="x", digest=second.digest,
-                              prev_hash=second.prev_hash, hash=second.hash, time=second.time)
+    AuditEvent.objects.create(
+        seq=2,
+        action="forged",
+        object_type="x",
+        digest=second.digest,
+        prev_hash=second.prev_hash,
+        hash=second.hash,
+        time=second.time,
+    )
     p = audit_verify()
     assert p is not None and p.seq == 2
 
@@ -105,7 +116,11 @@ def test_cli_audit_verify_reports_ok_then_names_row(tmp_path: Any) -> None:
     import os
     import sqlite3
 
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3", "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+    }
     run = [sys.executable, "-m", "gongzhi.cli"]
     subprocess.run([*run, "manage", "migrate", "-v", "0"], env=env, check=True)
     code = (

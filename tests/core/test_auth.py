@@ -60,8 +60,10 @@ def test_success_resets_failure_count(users: dict[str, User]) -> None:
 
 def test_open_redirect_is_refused(users: dict[str, User]) -> None:
     c = Client()
-    r = c.post("/login/?next=https://evil.example/", {"username": "township_leader", "password": PASSWORD,
-                                                      "next": "https://evil.example/"})
+    r = c.post(
+        "/login/?next=https://evil.example/",
+        {"username": "township_leader", "password": PASSWORD, "next": "https://evil.example/"},
+    )
     assert r.status_code == 302 and r["Location"] == "/"
 
 
@@ -99,7 +101,9 @@ def test_unverified_resident_cannot_log_in(tree: Any, outbox: list[tuple[str, st
         otp_verify(phone="13933334444", code="000000")
 
 
-def test_otp_wrong_code_limits_and_resend_throttle(tree: Any, outbox: list[tuple[str, str]], settings: Any) -> None:
+def test_otp_wrong_code_limits_and_resend_throttle(
+    tree: Any, outbox: list[tuple[str, str]], settings: Any
+) -> None:
     resident(tree.v11, phone="13922223333")
     otp_request(phone="13922223333")
     with pytest.raises(AuthError) as e:
@@ -167,10 +171,18 @@ def test_token_name_required(users: dict[str, User]) -> None:
 def test_password_change(users: dict[str, User]) -> None:
     c = Client()
     c.force_login(users["township_staff"])
-    r = c.post("/account/password/", {"old_password": PASSWORD, "new_password1": "short", "new_password2": "short"})
+    r = c.post(
+        "/account/password/", {"old_password": PASSWORD, "new_password1": "short", "new_password2": "short"}
+    )
     assert r.status_code == 400
-    r = c.post("/account/password/", {"old_password": PASSWORD, "new_password1": "Another-Good-Pass-9",
-                                      "new_password2": "Another-Good-Pass-9"})
+    r = c.post(
+        "/account/password/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "Another-Good-Pass-9",
+            "new_password2": "Another-Good-Pass-9",
+        },
+    )
     assert r.status_code == 302
     assert User.objects.get(username="township_staff").check_password("Another-Good-Pass-9")
 

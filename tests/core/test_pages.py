@@ -32,9 +32,15 @@ def test_security_headers(db: Any) -> None:
 
 def test_each_role_home_shows_its_role(users: dict[str, User]) -> None:
     expected = {
-        "admin": "平台管理员", "county_office": "县减负办 · 县委县政府办公室", "department_staff": "县直部门 · 县住房和城乡建设局",
-        "township_leader": "乡镇领导 · 东河镇", "township_staff": "乡镇干部 · 东河镇", "village_committee": "村（社区）两委 · 东河村",
-        "org_department": "组织部 · 县委组织部", "discipline": "纪委监委 · 县纪委监委", "resident": "居民 · 东河村",
+        "admin": "平台管理员",
+        "county_office": "县减负办 · 县委县政府办公室",
+        "department_staff": "县直部门 · 县住房和城乡建设局",
+        "township_leader": "乡镇领导 · 东河镇",
+        "township_staff": "乡镇干部 · 东河镇",
+        "village_committee": "村（社区）两委 · 东河村",
+        "org_department": "组织部 · 县委组织部",
+        "discipline": "纪委监委 · 县纪委监委",
+        "resident": "居民 · 东河村",
         "org_rep": "企业/社会组织代表",
     }
     for role, heading in expected.items():

@@ -18,17 +18,44 @@ from gongzhi.core.auth import token_create
 from gongzhi.core.models import ApiToken, User
 
 ROLES = [
-    "anonymous", "admin", "county_office", "department_staff", "township_leader", "township_staff",
-    "village_committee", "org_department", "discipline", "resident", "org_rep", "other_township_staff",
+    "anonymous",
+    "admin",
+    "county_office",
+    "department_staff",
+    "township_leader",
+    "township_staff",
+    "village_committee",
+    "org_department",
+    "discipline",
+    "resident",
+    "org_rep",
+    "other_township_staff",
 ]
-STAFF = {"admin", "county_office", "department_staff", "township_leader", "township_staff", "village_committee",
-         "org_department", "discipline", "other_township_staff"}
+STAFF = {
+    "admin",
+    "county_office",
+    "department_staff",
+    "township_leader",
+    "township_staff",
+    "village_committee",
+    "org_department",
+    "discipline",
+    "other_township_staff",
+}
 RESIDENT_READERS = {"admin", "township_leader", "township_staff", "village_committee"}
-IMPORTERS = {"admin", "county_office", "township_leader", "township_staff", "village_committee",
-             "other_township_staff"}
+IMPORTERS = {
+    "admin",
+    "county_office",
+    "township_leader",
+    "township_staff",
+    "village_committee",
+    "other_township_staff",
+}
 
 
-def web(allowed: set[str], ok: int = 200, denied: int = 403, anonymous: int = 302, **overrides: int) -> dict[str, int]:
+def web(
+    allowed: set[str], ok: int = 200, denied: int = 403, anonymous: int = 302, **overrides: int
+) -> dict[str, int]:
     """Expected statuses for a login-required page."""
     out = {r: (ok if r in allowed else denied) for r in ROLES}
     out["anonymous"] = anonymous
@@ -57,8 +84,15 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/login/code/verify/", {r: 400 for r in ROLES}),  # no code was sent
     ("POST", "/logout/", {r: 302 for r in ROLES}),
     ("GET", "/units/", web(STAFF)),
-    ("GET", "/units/{code}/children/", web(STAFF - {"village_committee", "other_township_staff"},
-                                           village_committee=404, other_township_staff=404)),
+    (
+        "GET",
+        "/units/{code}/children/",
+        web(
+            STAFF - {"village_committee", "other_township_staff"},
+            village_committee=404,
+            other_township_staff=404,
+        ),
+    ),
     ("GET", "/departments/", web(STAFF)),
     ("GET", "/cadres/", web(STAFF)),
     ("GET", "/residents/", web(RESIDENT_READERS | {"other_township_staff"})),
@@ -80,8 +114,15 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/api/v1/openapi.json", ALL),
     ("GET", "/api/v1/me", api_row(EVERYONE)),
     ("GET", "/api/v1/units", api_row(STAFF)),
-    ("GET", "/api/v1/units/{code}", api_row(STAFF - {"village_committee", "other_township_staff"},
-                                            village_committee=404, other_township_staff=404)),
+    (
+        "GET",
+        "/api/v1/units/{code}",
+        api_row(
+            STAFF - {"village_committee", "other_township_staff"},
+            village_committee=404,
+            other_township_staff=404,
+        ),
+    ),
     ("GET", "/api/v1/departments", api_row(STAFF)),
     ("GET", "/api/v1/cadres", api_row(STAFF)),
     ("GET", "/api/v1/residents", api_row(RESIDENT_READERS | {"other_township_staff"})),
@@ -124,8 +165,11 @@ def test_matrix_covers_every_url() -> None:
     in_matrix = {path for _, path, _ in MATRIX}
     in_matrix_ops = {(m, p) for m, p, _ in MATRIX}
     missing = sorted(
-        r for r in web_routes
-        if r not in in_matrix and not r.startswith(EXEMPT_PREFIXES) and r not in EXEMPT_EXACT
+        r
+        for r in web_routes
+        if r not in in_matrix
+        and not r.startswith(EXEMPT_PREFIXES)
+        and r not in EXEMPT_EXACT
         and not r.startswith("/api/v1/")
     )
     missing_api = sorted(op for op in api_ops if op not in in_matrix_ops)
@@ -138,9 +182,12 @@ def test_matrix_covers_every_url() -> None:
 CASES = [(m, p, role, exp[role]) for m, p, exp in MATRIX for role in ROLES]
 
 
-@pytest.mark.parametrize(("method", "path", "role", "expected"), CASES,
-                         ids=[f"{m} {p} {r}" for m, p, r, _ in CASES])
-def test_permission_matrix(method: str, path: str, role: str, expected: int, users: dict[str, User], tree: Any) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "role", "expected"), CASES, ids=[f"{m} {p} {r}" for m, p, r, _ in CASES]
+)
+def test_permission_matrix(
+    method: str, path: str, role: str, expected: int, users: dict[str, User], tree: Any
+) -> None:
     admin_token, _ = token_create(user=users["admin"], name="matrix")
     url = path.format(code=tree.t1.code, token_id=admin_token.pk, kind="residents")
     client = Client()

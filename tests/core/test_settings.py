@@ -17,7 +17,9 @@ PROD_ENV = {
 
 
 def _run(env: dict[str, str], *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "django", *args], env=env, capture_output=True, text=True, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "django", *args], env=env, capture_output=True, text=True, cwd=cwd
+    )
 
 
 def test_check_deploy_is_clean(tmp_path: Path) -> None:
@@ -42,13 +44,27 @@ def test_production_requires_resident_id_key(tmp_path: Path) -> None:
 
 
 def test_demo_generates_and_keeps_secret_key(tmp_path: Path) -> None:
-    env = {"PATH": PROD_ENV["PATH"], "DJANGO_SETTINGS_MODULE": "gongzhi.settings", "GONGZHI_DEMO": "1",
-           "GONGZHI_DATA_DIR": str(tmp_path)}
+    env = {
+        "PATH": PROD_ENV["PATH"],
+        "DJANGO_SETTINGS_MODULE": "gongzhi.settings",
+        "GONGZHI_DEMO": "1",
+        "GONGZHI_DATA_DIR": str(tmp_path),
+    }
     code = "from django.conf import settings; print(settings.SECRET_KEY, settings.DEBUG, settings.TIME_ZONE)"
-    first = subprocess.run([sys.executable, "-c", "import django; django.setup();" + code], env=env,
-                           capture_output=True, text=True, cwd=tmp_path)
-    second = subprocess.run([sys.executable, "-c", "import django; django.setup();" + code], env=env,
-                            capture_output=True, text=True, cwd=tmp_path)
+    first = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup();" + code],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    second = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup();" + code],
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert first.returncode == 0, first.stderr
     assert first.stdout == second.stdout and "True Asia/Shanghai" in first.stdout
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0

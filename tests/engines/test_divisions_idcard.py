@@ -6,8 +6,13 @@ from gongzhi.engines import idcard
 
 @pytest.mark.parametrize(
     ("code", "level"),
-    [("990000000000", "province"), ("990100000000", "city"), ("990102000000", "county"),
-     ("990102001000", "township"), ("990102001001", "village")],
+    [
+        ("990000000000", "province"),
+        ("990100000000", "city"),
+        ("990102000000", "county"),
+        ("990102001000", "township"),
+        ("990102001001", "village"),
+    ],
 )
 def test_level_of(code: str, level: str) -> None:
     assert dv.level_of(code) == level

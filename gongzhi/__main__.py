@@ -1,0 +1,3 @@
+from gongzhi.cli import main
+
+raise SystemExit(main())
