@@ -71,7 +71,9 @@ def load_rows(path: Path = DOC) -> dict[str, Row]:
         try:
             rows[key] = Row(key, action, start, int(clicks), int(fields), float(seconds))
         except ValueError as e:
-            raise ValueError(f"{path.name}:{n}: clicks and fields must be integers, seconds a number ({e})") from e
+            raise ValueError(
+                f"{path.name}:{n}: clicks and fields must be integers, seconds a number ({e})"
+            ) from e
     if not rows:
         raise ValueError(f"{path.name}: no budget table found (header {' | '.join(_HEADER)})")
     return rows
@@ -80,6 +82,12 @@ def load_rows(path: Path = DOC) -> dict[str, Row]:
 def keystrokes(text: str) -> int:
     """Keys pressed to type ``text``: one per Latin character or digit, ``KEYS_PER_HANZI`` per Chinese character."""
     return sum(KEYS_PER_HANZI if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _name(target: Locator) -> str:
+    """The selector part of a locator's repr, for readable step lists."""
+    m = re.search(r"selector='(.*)'>$", str(target))
+    return m.group(1).replace("internal:", "") if m else str(target)
 
 
 @dataclass
@@ -96,7 +104,7 @@ class Budget:
 
     # -- the steps a person does ----------------------------------------------------------------------------------
     def click(self, target: Locator, **kw: Any) -> None:
-        self._step(f"click {target}", clicks=1, seconds=POINT_CLICK)
+        self._step(f"click {_name(target)}", clicks=1, seconds=POINT_CLICK)
         target.click(**kw)
 
     def press(self, target: Locator, key: str) -> None:
@@ -107,7 +115,7 @@ class Budget:
     def fill(self, target: Locator, text: str) -> None:
         n = keystrokes(text)
         self.keys += n
-        self._step(f"fill {target} ({n} keys)", fields=1, seconds=MENTAL + HOME + n * K)
+        self._step(f"fill {_name(target)} ({n} keys)", fields=1, seconds=MENTAL + HOME + n * K)
         target.fill(text)
 
     def select(self, target: Locator, value: str) -> None:

@@ -38,13 +38,17 @@ TIMEOUT_MS = 10_000
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "budget(key): browser test that holds one row of docs/burden-budget.md")
+    config.addinivalue_line(
+        "markers", "budget(key): browser test that holds one row of docs/burden-budget.md"
+    )
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk (never `playwright install`)")
+        pytest.fail(
+            f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk (never `playwright install`)"
+        )
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
@@ -134,7 +138,8 @@ def no_horizontal_overflow(page: Page) -> None:
 
 def shot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    # caret="initial": hiding the caret would inject a style the page CSP (rightly) refuses.
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True, caret="initial")
 
 
 def staff_login(page: Page, username: str, password: str = PASSWORD) -> None:
@@ -142,14 +147,6 @@ def staff_login(page: Page, username: str, password: str = PASSWORD) -> None:
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码", exact=True).fill(password)
     page.get_by_role("button", name="登录", exact=True).click()
-
-
-def open_nav(page: Page) -> None:
-    """On a phone the navigation sits behind the 菜单 button; on a desktop it is always shown."""
-    toggle = page.get_by_role("button", name="菜单")
-    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
-        toggle.click()
-
 
 
 # ---- burden budget ---------------------------------------------------------------------------------------------------

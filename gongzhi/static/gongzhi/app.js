@@ -23,6 +23,15 @@ document.addEventListener("DOMContentLoaded", () => {
       if (first) first.focus();
     });
   });
+  // A copy button saves selecting a long token by hand; shown only where the clipboard API works.
+  document.querySelectorAll("[data-copy]").forEach((btn) => {
+    const source = document.getElementById(btn.dataset.copy);
+    if (!source || !navigator.clipboard) return;
+    btn.hidden = false;
+    btn.addEventListener("click", () => {
+      navigator.clipboard.writeText(source.textContent.trim()).then(() => { btn.textContent = btn.dataset.copied || "已复制"; });
+    });
+  });
   if (location.hash === "#resident") {
     const t = document.getElementById("tab-resident");
     if (t) t.click();
