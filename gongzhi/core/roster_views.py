@@ -108,6 +108,7 @@ def export_view(request: HttpRequest, kind: str) -> HttpResponse:
 def template_view(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in IMPORT_KINDS:
         raise Http404
-    if kind not in importable_kinds(request.user):
+    # An empty template holds no data, so any importer may fetch any of them (e.g. to hand on to a township).
+    if not importable_kinds(request.user):
         raise PermissionDenied
     return _xlsx(template_workbook(kind), f"共治-导入模板-{SHORT[kind]}.xlsx")

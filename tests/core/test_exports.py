@@ -193,6 +193,8 @@ def test_template_view(client, people):
     resp = client.get(reverse("roster:template", args=["residents"]))
     assert resp.status_code == 200 and resp["Content-Type"] == XLSX
     assert list(read(resp.content)) == ["居民", "说明"]
+    assert client.get(reverse("roster:template", args=["units"])).status_code == 200  # no data in a template
+    client.force_login(people["department_staff"])
     assert client.get(reverse("roster:template", args=["units"])).status_code == 403
 
 

@@ -104,7 +104,8 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/account/password/", web(EVERYONE - {"resident"}, ok=400, resident=302)),
     ("GET", "/audit/", web({"admin", "discipline"})),
     ("GET", "/roster/", web(IMPORTERS)),
-    ("GET", "/roster/export/{kind}.xlsx", web(IMPORTERS)),
+    # {kind} = residents: the county office may not see residents' data, so it may not export it either.
+    ("GET", "/roster/export/{kind}.xlsx", web(IMPORTERS, county_office=403)),
     ("GET", "/roster/template/{kind}.xlsx", web(IMPORTERS)),
     ("GET", "/api/docs", {r: 302 for r in ROLES}),
     ("POST", "/i18n/setlang/", {r: 302 for r in ROLES}),
