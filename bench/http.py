@@ -217,6 +217,39 @@ def load_data(townships: int, villages_per_township: int, residents_per_village:
     }
 
 
+def build_data(args: argparse.Namespace) -> dict[str, Any]:
+    """The demo county (``gongzhi demo``'s data) when the app has it, else this script's loader; plus seeding."""
+    try:
+        from gongzhi.core import demo
+    except ImportError:
+        demo = None  # type: ignore[assignment]
+    if args.data == "demo" and demo is None:
+        raise RuntimeError("gongzhi.core.demo is not available; use --data own")
+    if args.data != "own" and demo is not None:
+        demo.build_demo_county()
+        stats: dict[str, Any] = {"data": "demo county"}
+    else:
+        stats = {
+            "data": "bench loader",
+            **load_data(args.townships, args.villages_per_township, args.residents_per_village),
+        }
+    if args.seed_townships:
+        if demo is None:
+            raise RuntimeError("--seed-townships needs gongzhi.core.demo.seed")
+        seeded = demo.seed(townships=args.seed_townships, residents_per_village=args.residents_per_village)
+        stats["seeded_townships"] = seeded.townships
+    from gongzhi.core.models import AdminUnit, Cadre, Department, Resident
+
+    stats.update(
+        townships=AdminUnit.objects.filter(level="township").count(),
+        villages=AdminUnit.objects.filter(level="village").count(),
+        departments=Department.objects.count(),
+        cadres=Cadre.objects.count(),
+        residents=Resident.objects.count(),
+    )
+    return stats
+
+
 def township_leaders(n: int) -> list[Any]:
     """Up to ``n`` township leaders, one per township first; their password is set to the bench password."""
     from django.contrib.auth.hashers import make_password
@@ -384,6 +417,29 @@ class Result:
     @property
     def errors(self) -> int:
         return self.socket_errors + self.timeouts + self.non_2xx
+
+
+def combine(rs: list[Result]) -> Result:
+    """Rounds of one target as one result: totals, request-weighted p50/p90, and the worst p99 and max."""
+    n = sum(r.requests for r in rs) or 1
+    statuses: dict[str, int] = {}
+    for r in rs:
+        for k, v in r.statuses.items():
+            statuses[k] = statuses.get(k, 0) + v
+    return Result(
+        name=rs[0].name,
+        path=rs[0].path,
+        requests=sum(r.requests for r in rs),
+        seconds=sum(r.seconds for r in rs),
+        p50_ms=sum(r.p50_ms * r.requests for r in rs) / n,
+        p90_ms=sum(r.p90_ms * r.requests for r in rs) / n,
+        p99_ms=max(r.p99_ms for r in rs),  # conservative: wrk gives no histogram to merge
+        max_ms=max(r.max_ms for r in rs),
+        socket_errors=sum(r.socket_errors for r in rs),
+        timeouts=sum(r.timeouts for r in rs),
+        non_2xx=sum(r.non_2xx for r in rs),
+        statuses=statuses,
+    )
 
 
 WRK_LUA = r"""
@@ -569,12 +625,15 @@ def request_costs(user: Any, api_path: str, token: str, repeat: int = 200) -> di
         reset_queries()  # the query log is a bounded deque; a full one would make the capture read 0
         with CaptureQueriesContext(connection) as ctx:
             client.get(path)
+        n_queries = len(
+            ctx.captured_queries
+        )  # read now: it is a view on the log, which the next request clears
         # CPU time of this process only: Django's share of a request, without PostgreSQL or the network, and
         # less disturbed than wall time when something else runs on the machine.
         t0 = time.process_time()
         for _ in range(repeat):
             client.get(path)
-        out[name] = (len(ctx.captured_queries), (time.process_time() - t0) * 1000 / repeat)
+        out[name] = (n_queries, (time.process_time() - t0) * 1000 / repeat)
     return out
 
 
@@ -590,16 +649,26 @@ def main(argv: list[str] | None = None) -> int:
         "--db", default="gongzhi_bench_http", help="scratch database name (dropped and recreated)"
     )
     ap.add_argument("--keep-db", action="store_true", help="do not drop the scratch database at the end")
-    ap.add_argument("--duration", type=float, default=12, help="seconds measured per target")
+    ap.add_argument("--duration", type=float, default=12, help="seconds measured per target, over all rounds")
+    ap.add_argument("--rounds", type=int, default=2, help="interleaved rounds (bare, home, api, bare, …)")
     ap.add_argument("--warmup", type=float, default=3, help="seconds of warm-up per target (not measured)")
     ap.add_argument("--connections", type=int, default=50)
     ap.add_argument("--threads", type=int, default=2, help="wrk threads")
     ap.add_argument("--workers", type=int, default=3, help="gunicorn workers")
     ap.add_argument("--users", type=int, default=12, help="township leaders logged in (sessions and tokens)")
     ap.add_argument("--api-path", default="/api/v1/units?page=1")
-    ap.add_argument("--townships", type=int, default=12)
-    ap.add_argument("--villages-per-township", type=int, default=13)
-    ap.add_argument("--residents-per-village", type=int, default=200)
+    ap.add_argument(
+        "--data",
+        choices=("auto", "demo", "own"),
+        default="auto",
+        help="demo: the demo county of `gongzhi demo`; own: this script's loader; auto: demo if available",
+    )
+    ap.add_argument(
+        "--seed-townships", type=int, default=0, help="add this many townships with `gongzhi seed`"
+    )
+    ap.add_argument("--townships", type=int, default=12, help="own loader only")
+    ap.add_argument("--villages-per-township", type=int, default=13, help="own loader only")
+    ap.add_argument("--residents-per-village", type=int, default=200, help="own loader / seed")
     ap.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
     ap.add_argument(
         "--hold",
@@ -639,7 +708,7 @@ def main(argv: list[str] | None = None) -> int:
         call_command("collectstatic", interactive=False, verbosity=0)
         say("[2/5] loading data …")
         t0 = time.monotonic()
-        stats = load_data(args.townships, args.villages_per_township, args.residents_per_village)
+        stats = build_data(args)
         with connections["default"].cursor() as c:
             c.execute("ANALYZE")
         say(f"      {stats} in {time.monotonic() - t0:.1f} s")
@@ -674,17 +743,25 @@ def main(argv: list[str] | None = None) -> int:
             ("home", "/", browser_sets),
             ("api", args.api_path, api_sets),
         ]
+        rounds = max(1, args.rounds)
+        per_round = args.duration / rounds
         say(
-            f"[5/5] {client}: {args.connections} connections, {args.warmup:g} s warm-up + {args.duration:g} s "
-            f"per target …"
+            f"[5/5] {client}: {args.connections} connections; per target {args.warmup:g} s warm-up, then "
+            f"{rounds} interleaved round(s) of {per_round:g} s …"
         )
-        results: dict[str, Result] = {}
+        kw: dict[str, Any] = {"connections": args.connections, "threads": args.threads, "tmp": tmp}
         for name, path, sets in targets:
-            kw = {"connections": args.connections, "threads": args.threads, "tmp": tmp}
-            run_load(client, name + "-warm", port, path, sets, seconds=args.warmup, **kw)  # type: ignore[arg-type]
-            results[name] = run_load(client, name, port, path, sets, seconds=args.duration, **kw)  # type: ignore[arg-type]
-            r = results[name]
-            say(f"      {name:<5} {r.rps:8.0f} req/s  p99 {r.p99_ms:6.1f} ms  errors {r.errors}")
+            run_load(client, name + "-warm", port, path, sets, seconds=args.warmup, **kw)
+        # Interleaving the targets round by round spreads any background load over all three alike.
+        runs: dict[str, list[Result]] = {name: [] for name, _, _ in targets}
+        for k in range(rounds):
+            for name, path, sets in targets:
+                r = run_load(client, name, port, path, sets, seconds=per_round, **kw)
+                runs[name].append(r)
+                say(
+                    f"      round {k + 1} {name:<5} {r.rps:8.0f} req/s  p99 {r.p99_ms:7.1f} ms  errors {r.errors}"
+                )
+        results = {name: combine(rs) for name, rs in runs.items()}
 
         ok = report(results, costs, args, client, stats, len(users))
         say(f"total time {time.monotonic() - started:.0f} s")
@@ -725,7 +802,8 @@ def report(
     say("=" * 100)
     say(
         f"Gongzhi HTTP benchmark · gunicorn {args.workers} sync workers · PostgreSQL · {client} "
-        f"{args.connections} connections × {args.duration:g} s · {n_users} users"
+        f"{args.connections} connections × {args.duration:g} s ({args.rounds} rounds) · {n_users} users · "
+        f"{os.cpu_count()} CPUs"
     )
     say(f"data: {stats}")
     say("-" * 100)
