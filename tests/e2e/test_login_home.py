@@ -121,6 +121,9 @@ def test_wrong_password_then_lockout(web: Any, users: Any, viewport: str) -> Non
     # The username is kept and the error is tied to the field, so a screen reader announces it.
     expect(page.get_by_label("用户名")).to_have_value("township_staff")
     expect(page.get_by_label("用户名")).to_have_attribute("aria-describedby", "login-error")
+    # Focus waits in the password field: retrying is typing the password again, not a click first.
+    expect(page.get_by_label("密码", exact=True)).to_be_focused()
+    expect(page.get_by_label("密码", exact=True)).to_have_attribute("aria-describedby", "login-error")
     no_horizontal_overflow(page)
     shot(page, f"login-error-{viewport}")
     if viewport == "phone":
