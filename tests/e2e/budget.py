@@ -163,11 +163,14 @@ class Budget:
 
 
 @contextmanager
-def measure(row: Row) -> Iterator[Budget]:
+def measure(row: Row, log: Path | None = None) -> Iterator[Budget]:
     """Run the block as one action; on leaving, fail if it broke (or no longer matches) its budget row."""
     b = Budget(row)
     t0 = time.perf_counter()
     yield b
     b.machine_seconds = time.perf_counter() - t0
+    if log is not None:
+        with log.open("a", encoding="utf-8") as f:
+            f.write(b.summary() + "\n")
     problems = b.problems()
     assert not problems, f"{', '.join(problems)}: {b.summary()}"

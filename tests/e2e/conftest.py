@@ -159,8 +159,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     setattr(item, f"_report_{report.when}", report)
 
 
+@pytest.fixture(scope="session")
+def budget_log() -> Path:
+    """test-artifacts/budget.txt: one line per measured action in this session (the numbers behind the table)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = ARTIFACTS / "budget.txt"
+    log.write_text("", encoding="utf-8")
+    return log
+
+
 @pytest.fixture
-def budget(request: pytest.FixtureRequest) -> Iterator[Callable[[], AbstractContextManager[Budget]]]:
+def budget(
+    request: pytest.FixtureRequest, budget_log: Path
+) -> Iterator[Callable[[], AbstractContextManager[Budget]]]:
     """``with budget() as b:`` runs the test's action once against its row of docs/burden-budget.md."""
     marker = request.node.get_closest_marker("budget")
     assert marker is not None, "the budget fixture is for tests marked @pytest.mark.budget('<key>')"
@@ -172,12 +183,9 @@ def budget(request: pytest.FixtureRequest) -> Iterator[Callable[[], AbstractCont
     @contextmanager
     def run() -> Iterator[Budget]:
         assert not runs, "a budget test measures its action exactly once"
-        with measure(rows[key]) as b:
+        with measure(rows[key], log=budget_log) as b:
             runs.append(b)
             yield b
-        ARTIFACTS.mkdir(exist_ok=True)
-        with (ARTIFACTS / "budget.txt").open("a", encoding="utf-8") as f:
-            f.write(b.summary() + "\n")
 
     yield run
     call = getattr(request.node, "_report_call", None)
