@@ -29,7 +29,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     print("共治 Gongzhi 演示县 —— 正在准备数据库 …", flush=True)
     _migrate()
-    created = demo.build_demo_county(progress=lambda msg: print("  " + msg, flush=True))
+    try:
+        created = demo.build_demo_county(progress=lambda msg: print("  " + msg, flush=True))
+    except demo.DemoError as e:
+        print(f"生成演示县失败，未写入任何数据：{e}", file=sys.stderr)
+        return 1
     print("演示数据已生成。" if created else "演示数据已存在，跳过生成（重复运行是安全的）。")
     demo.print_logins()
     if args.no_serve:
@@ -76,13 +80,17 @@ def cmd_seed(args: argparse.Namespace) -> int:
     _migrate()
     from gongzhi.core import demo
 
-    stats = demo.seed(
-        townships=args.townships,
-        villages_per_township=args.villages_per_township,
-        residents_per_village=args.residents_per_village,
-        county_code=args.county_code,
-        progress=lambda msg: print("  " + msg, flush=True),
-    )
+    try:
+        stats = demo.seed(
+            townships=args.townships,
+            villages_per_township=args.villages_per_township,
+            residents_per_village=args.residents_per_village,
+            county_code=args.county_code,
+            progress=lambda msg: print("  " + msg, flush=True),
+        )
+    except demo.SeedError as e:
+        print(f"生成失败，未写入任何数据：{e}", file=sys.stderr)
+        return 1
     print(stats)
     return 0
 

@@ -306,3 +306,50 @@ def test_seed_copies_villages_on_postgresql(monkeypatch: pytest.MonkeyPatch) -> 
     assert Resident.objects.filter(village__code__startswith=stats.counties[0][:6]).count() == 16
     # Sequences advanced past COPYed rows: the ORM can still insert.
     AdminUnit.objects.create(code="999999000000", name="x", level="county", kind="县")
+
+
+def _resident_schema() -> list[tuple[str, ...]]:
+    with connection.cursor() as cur:
+        cur.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'core_resident' ORDER BY 1")
+        indexes = cur.fetchall()
+        cur.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'core_resident'::regclass ORDER BY 1"
+        )
+        return [*indexes, *cur.fetchall()]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="index rebuild is a PostgreSQL bulk path")
+def test_big_seed_rebuilds_the_same_indexes_on_postgresql(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.db import IntegrityError, transaction
+
+    demo.build_demo_county(scale=0.005)  # rows already queued for deferred FK checks in this transaction
+    monkeypatch.setattr(demo, "BULK_INDEX_THRESHOLD", 1)
+    before = _resident_schema()
+    assert len(before) >= 5
+    log: list[str] = []
+    stats = demo.seed(townships=2, villages_per_township=3, residents_per_village=4, progress=log.append)
+    assert any("重建" in line for line in log) and stats.index_seconds > 0
+    assert _resident_schema() == before
+    assert Resident.objects.filter(village__code__startswith=stats.counties[0][:6]).count() == 24
+    # The rebuilt unique index and foreign key are enforced again.
+    taken = Resident.objects.exclude(id_hash="").values_list("id_hash", flat=True).first()
+    village = AdminUnit.objects.filter(level="village").first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Resident.objects.create(village=village, name="重复", id_hash=taken)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Resident.objects.create(village_id=10**9, name="无村")
+        with connection.cursor() as cur:
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+def test_seed_cli_reports_chinese_error(capsys: pytest.CaptureFixture[str]) -> None:
+    from gongzhi.cli import main
+
+    assert main(["seed", "--townships", "1", "--villages-per-township", "1000"]) == 1
+    assert "生成失败" in capsys.readouterr().err
+    assert (
+        main(["seed", "--townships", "2", "--villages-per-township", "2", "--residents-per-village", "3"])
+        == 0
+    )
+    assert "12 名居民" in capsys.readouterr().out
