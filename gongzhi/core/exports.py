@@ -73,7 +73,7 @@ def export_workbook(*, actor: Any, kinds: Iterable[str] | None = None) -> bytes:
             ws = _sheet(wb, kind)
             n = 0
             for row in _ROWS[kind](actor):
-                ws.append(row)
+                ws.append(_as_text(ws, row))
                 n += 1
             counts[kind] = n
     if not wb.worksheets:
@@ -109,6 +109,20 @@ def _sheet(wb: Workbook, kind: str) -> Any:
     return ws
 
 
+def _as_text(ws: Any, row: list[Any]) -> list[Any]:
+    """Keep typed-in text such as a name "=HYPERLINK(…)" a string: openpyxl would write it as a live formula."""
+    if not any(isinstance(v, str) and v.startswith("=") for v in row):
+        return row
+    out: list[Any] = []
+    for v in row:
+        if isinstance(v, str) and v.startswith("="):
+            cell = WriteOnlyCell(ws, value=v)
+            cell.data_type = "s"
+            v = cell
+        out.append(v)
+    return out
+
+
 def _save(wb: Workbook) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
@@ -119,16 +133,19 @@ def _yes(v: bool) -> str:
     return "是" if v else "否"
 
 
+# Row producers. Empty cells are None rather than "": openpyxl then writes no cell at all (measurably faster).
+
+
 def _unit_rows(actor: Any) -> Iterable[list[Any]]:
     qs = selectors.unit_list(user=actor).values_list("code", "name", "level", "kind", "parent__code")
     for code, name, level, kind, parent in qs.iterator(chunk_size=5000):
-        yield [code, name, LEVEL_EXPORT[level], kind, parent or ""]
+        yield [code, name, LEVEL_EXPORT[level], kind, parent]
 
 
 def _department_rows(actor: Any) -> Iterable[list[Any]]:
     qs = selectors.department_list(user=actor).values_list("name", "kind", "county__code", "short_name")
     for name, kind, county, short in qs.iterator(chunk_size=5000):
-        yield [name, DEPT_KIND_EXPORT.get(kind, kind), county, short]
+        yield [name, DEPT_KIND_EXPORT.get(kind, kind), county, short or None]
 
 
 def _position_scope(actor: Any) -> Q:
@@ -171,7 +188,7 @@ def _cadre_rows(actor: Any) -> Iterable[list[Any]]:
         if place not in full:
             full[place] = covers(actor, place, ROSTER_WRITERS)
         shown = phone if full[place] or not phone else mask_phone(phone)
-        yield [name, username, shown, unit or "", dept or "", county or "", title, _yes(leader)]
+        yield [name, username, shown or None, unit, dept, county, title, _yes(leader)]
 
 
 def _resident_rows(actor: Any) -> Iterable[list[Any]]:
@@ -186,7 +203,7 @@ def _resident_rows(actor: Any) -> Iterable[list[Any]]:
             full[village] = covers(actor, village, RESIDENT_WRITERS)
         shown = phone if full[village] or not phone else mask_phone(phone)
         # The ID column stays empty: only a keyed hash is stored, and re-import matches on village, household, name.
-        yield [name, village, household, shown, "", _yes(verified)]
+        yield [name, village, household or None, shown or None, None, _yes(verified)]
 
 
 _ROWS = {

@@ -1518,7 +1518,9 @@ def _write_residents(ctx: _Ctx) -> None:
     ctx.load_units([p.village for p in plans])
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     creates: list[tuple[Any, ...]] = []
-    updates: list[tuple[Any, ...]] = []
+    # Rows grouped by the columns that actually change: rewriting an unchanged indexed column (id_hash has a
+    # partial unique index) costs SQLite dearly at 30,000 rows, and a re-import usually changes one or two fields.
+    updates: dict[tuple[str, ...], list[tuple[Any, ...]]] = defaultdict(list)
     for p in plans:
         village_id = ctx.db_units[p.village][0]
         ex = p.existing
@@ -1526,21 +1528,25 @@ def _write_residents(ctx: _Ctx) -> None:
             creates.append(
                 (village_id, p.name, p.household or "", p.phone, p.id_hash, bool(p.verified), now, None)
             )
-        else:
-            updates.append(
-                (
-                    village_id,
-                    p.name,
-                    ex["household_no"] if p.household is None else p.household,
-                    p.phone or ex["phone"],
-                    p.id_hash or ex["id_hash"],
-                    ex["verified"] if p.verified is None else p.verified,
-                    ex["id"],
-                )
-            )
-    fields = ["village", "name", "household_no", "phone", "id_hash", "verified"]
-    _update_rows(Resident, fields, updates)
-    _insert_rows(Resident, [*fields, "created_at", "user"], creates)
+            continue
+        new = {
+            "village_id": village_id,
+            "name": p.name,
+            "household_no": ex["household_no"] if p.household is None else p.household,
+            "phone": p.phone or ex["phone"],
+            "id_hash": p.id_hash or ex["id_hash"],
+            "verified": ex["verified"] if p.verified is None else p.verified,
+        }
+        changed = tuple(f for f, v in new.items() if ex[f] != v)
+        if changed:
+            updates[changed].append((*(new[f] for f in changed), ex["id"]))
+    for changed, rows in updates.items():
+        _update_rows(Resident, [f.removesuffix("_id") for f in changed], rows)
+    _insert_rows(
+        Resident,
+        ["village", "name", "household_no", "phone", "id_hash", "verified", "created_at", "user"],
+        creates,
+    )
 
 
 def _columns(model: Any, fields: list[str]) -> str:

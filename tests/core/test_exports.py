@@ -201,3 +201,22 @@ def test_template_view(client, people):
 def test_export_view_anonymous(client, people):
     resp = client.get(reverse("roster:export", args=["roster"]))
     assert resp.status_code == 302
+
+
+def test_formula_like_text_is_exported_as_text(people, tree):
+    import zipfile
+
+    resident(tree.v11, name='=HYPERLINK("http://evil.example","点我")')
+    data = export_workbook(actor=people["admin"], kinds=["residents"])
+    sheet = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet
+    assert '=HYPERLINK("http://evil.example","点我")' in column(read(data)["居民"], "姓名")
+
+
+def test_cli_export(db, tree, tmp_path, capsys):
+    from gongzhi.cli import main
+
+    out = tmp_path / "all.xlsx"
+    assert main(["export", str(out), "--kind", "units"]) == 0
+    book = read(out.read_bytes())
+    assert list(book) == ["行政区划"] and "990103001001" in column(book["行政区划"], "区划代码")
