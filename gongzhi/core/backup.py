@@ -97,7 +97,9 @@ def backup_models() -> list[type[models.Model]]:
     included = set(candidates)
     deps: dict[type[models.Model], set[type[models.Model]]] = {}
     for m in candidates:
-        targets = {f.remote_field.model for f in m._meta.concrete_fields if f.remote_field is not None}
+        targets: set[Any] = {
+            f.remote_field.model for f in m._meta.concrete_fields if f.remote_field is not None
+        }
         targets |= {f.remote_field.through for f in m._meta.local_many_to_many}
         deps[m] = {t for t in targets if t in included and t is not m}
     ordered: list[type[models.Model]] = []
@@ -119,9 +121,14 @@ def _applied_migrations() -> dict[str, list[str]]:
     return out
 
 
+def _auto_through(field: Any) -> bool:
+    through = getattr(field.remote_field, "through", None)
+    return bool(through is not None and through._meta.auto_created)
+
+
 def _rows(model: type[models.Model]) -> Iterator[dict[str, Any]]:
     qs = model._base_manager.order_by("pk")
-    m2m = [f.name for f in model._meta.many_to_many if f.remote_field.through._meta.auto_created]
+    m2m = [f.name for f in model._meta.many_to_many if _auto_through(f)]
     if m2m:
         qs = qs.prefetch_related(*m2m)
     it = qs.iterator(chunk_size=CHUNK)

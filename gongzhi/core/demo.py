@@ -813,7 +813,7 @@ def _seed_tree(
             kind = "社区" if j < shequ else "村"
             rows.append((f"{t.code[:9]}{j + 1:03d}", village_names.village(kind), Level.VILLAGE, kind, t.pk))
     if connection.vendor == "postgresql" and len(rows) > VILLAGE_COPY_THRESHOLD:
-        cols = [AdminUnit._meta.get_field(f).column for f in ("code", "name", "level", "kind", "parent")]
+        cols = _columns(AdminUnit, ("code", "name", "level", "kind", "parent"))
         _copy(AdminUnit._meta.db_table, cols, iter(rows))
         villages = []
         for i in range(0, len(towns), 500):
@@ -888,7 +888,7 @@ def _resident_rows(
     dates, date_sums, seqs, seq_sums = _id_tables()
     # HMAC-SHA256 from precomputed inner and outer hash states (RFC 2104): two cheap state copies per row instead
     # of building an HMAC object, which matters at ten million rows. Equal to services.resident_id_hash (tested).
-    key = settings.RESIDENT_ID_KEY.encode()
+    key = str(settings.RESIDENT_ID_KEY).encode()
     key = (hashlib.sha256(key).digest() if len(key) > 64 else key).ljust(64, b"\0")
     inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
     outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
@@ -929,6 +929,11 @@ def _resident_rows(
             j += 1
             g += 1
         per_county[area] = j
+
+
+def _columns(model: type[models.Model], names: Sequence[str]) -> list[str]:
+    by_name = {f.name: f.column for f in model._meta.concrete_fields}
+    return [by_name[n] for n in names]
 
 
 def _copy(
@@ -984,7 +989,7 @@ def _insert_residents(
     ``stamp`` is ``created_at`` already in the form the path wants (appending it per row would cost seconds).
     """
     fields = ("village", "name", "household_no", "phone", "id_hash", "verified", "created_at")
-    cols = [Resident._meta.get_field(f).column for f in fields]
+    cols = _columns(Resident, fields)
     table = Resident._meta.db_table
     if connection.vendor == "postgresql":
         return _copy(table, cols, make_rows(created_at.isoformat()), on_chunk)
