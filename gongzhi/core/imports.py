@@ -244,7 +244,7 @@ _DEPT_KIND_WORDS = {
     DepartmentKind.DISCIPLINE: ("纪委监委", "县纪委监委", "discipline"),
 }
 DEPT_KIND_LABELS = {_norm_header(w): kind for kind, words in _DEPT_KIND_WORDS.items() for w in words}
-DEPT_KIND_EXPORT = {
+DEPT_KIND_EXPORT: dict[str, str] = {
     DepartmentKind.FUNCTIONAL: "县直部门",
     DepartmentKind.COUNTY_OFFICE: "县委县政府办",
     DepartmentKind.ORGANIZATION: "组织部",
@@ -536,7 +536,7 @@ def _pick_sheets(kind: str, book: _Book, errors: _Errors) -> list[_Sheet]:
     if not book.is_csv:
         for name in book.names:
             k = _SHEET_KIND.get(_norm_header(name))
-            if k in targets and k not in chosen:
+            if k is not None and k in targets and k not in chosen:
                 chosen[k] = (name, book.load(name))
     if not chosen:
         # No sheet named after a kind (or a CSV): recognize the kind by its header row.
@@ -676,8 +676,16 @@ class _Ctx:
     def may(self, code: str, roles: str) -> bool:
         cached = self._covers.get((code, roles))
         if cached is None:
-            wanted = {"roster": ROSTER_WRITERS, "residents": RESIDENT_WRITERS, "view": STAFF_ROLES}[roles]
-            cached = self._covers[(code, roles)] = covers(self.actor, code, wanted)
+            if roles == "view_departments":
+                # As selectors.department_list: staff anywhere in a county see that county's departments.
+                cached = any(
+                    g.role in STAFF_ROLES and code.startswith(g.unit_prefix[:6])
+                    for g in grants_for(self.actor)
+                )
+            else:
+                wanted = {"roster": ROSTER_WRITERS, "residents": RESIDENT_WRITERS, "view": STAFF_ROLES}[roles]
+                cached = covers(self.actor, code, wanted)
+            self._covers[(code, roles)] = cached
         return cached
 
     def load_units(self, codes: Iterable[str]) -> None:
@@ -986,7 +994,7 @@ def _plan_departments(ctx: _Ctx, sheet: _Sheet) -> None:
             and p.kind in ("", p.existing.kind)
             and p.short_name in (None, p.existing.short_name)
         ):
-            if not ctx.may(p.county, "view"):
+            if not ctx.may(p.county, "view_departments"):
                 ctx.err(sheet, p.row, "county", "超出您的管理范围：无权导入该县的部门")
                 continue
             counts.unchanged += 1
@@ -1177,7 +1185,7 @@ def _match_cadres(ctx: _Ctx, sheet: _Sheet, rows: list[_CadrePlan]) -> None:
             "title",
             "is_leader",
         ):
-            positions[p["cadre_id"]].append(p)
+            positions[p["cadre_id"]].append(dict(p))
     first: dict[str, _CadrePlan] = {}
     places: dict[tuple[str, Any], int] = {}
     counts = ctx.counts.setdefault("cadres", KindCounts())
@@ -1204,8 +1212,9 @@ def _match_cadres(ctx: _Ctx, sheet: _Sheet, rows: list[_CadrePlan]) -> None:
         if existing is None:
             r.action = "create"
         else:
-            _, cid, cname, cphone = existing
-            assert cid is not None
+            _, maybe_cid, cname, cphone = existing
+            assert maybe_cid is not None
+            cid = maybe_cid
             if r.phone.startswith("*"):
                 kept = _keep_masked(r.phone, cphone)
                 if kept is None:

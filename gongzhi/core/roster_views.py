@@ -85,7 +85,7 @@ def import_view(request: HttpRequest) -> HttpResponse:
 
 def _xlsx(data: bytes, name: str) -> HttpResponse:
     resp = HttpResponse(data, content_type=XLSX)
-    resp["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name)
+    resp["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=name) or ""
     resp["Cache-Control"] = "no-store"  # may hold personal data
     return resp
 

@@ -85,6 +85,12 @@ def test_township_round_trip_and_scope(people, tree):
     data = export_workbook(actor=staff, kinds=["residents"])
     result = import_file(actor=staff, kind="residents", filename="r.xlsx", data=data)
     assert (result.counts["residents"].created, result.counts["residents"].updated) == (0, 0)
+    # The whole export (tree, departments, cadres, residents) re-imports as a roster: every row unchanged.
+    before = snapshot()
+    result = import_file(actor=staff, kind="roster", filename="all.xlsx", data=export_workbook(actor=staff))
+    assert all(c.created == c.updated == 0 for c in result.counts.values()), result.summary()
+    assert result.counts["departments"].unchanged == 5 and result.counts["residents"].unchanged == 3
+    assert snapshot()["resident_rows"] == before["resident_rows"]
 
 
 def test_masked_phones_reimport_without_change(people, tree):
