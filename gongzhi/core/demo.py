@@ -268,7 +268,7 @@ def print_logins(file: TextIO | None = None) -> None:
     for r in rows:
         print("  " + "  ".join(_pad(c, w) for c, w in zip(r, [*widths, 0], strict=True)).rstrip(), file=out)
     print(
-        f"\n  居民和组织代表用手机号登录：在登录页选择「手机验证码登录」，输入手机号后点「获取验证码」；"
+        f"\n  居民和组织代表用手机号登录：在登录页选「居民 / 企业」，输入手机号后点「获取验证码」；"
         f"演示环境不发真实短信，验证码由开发用短信发送器打印在运行 gongzhi 的终端（服务器日志）里，"
         f"形如「【短信 SMS】→ {RESIDENT_PHONE}：【共治】您的登录验证码为 123456」。",
         file=out,
