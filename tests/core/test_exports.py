@@ -226,3 +226,25 @@ def test_cli_export(db, tree, tmp_path, capsys):
     assert main(["export", str(out), "--kind", "units"]) == 0
     book = read(out.read_bytes())
     assert list(book) == ["行政区划"] and "990103001001" in column(book["行政区划"], "区划代码")
+
+
+@pytest.mark.parametrize(
+    "who",
+    [
+        "admin",
+        "county_office",
+        "township_leader",
+        "township_staff",
+        "village_committee",
+        "other_township_staff",
+    ],
+)
+def test_every_importer_can_reimport_its_own_export(people, who):
+    actor = people[who]
+    before = snapshot()
+    result = import_file(actor=actor, kind="roster", filename="all.xlsx", data=export_workbook(actor=actor))
+    assert all(c.created == c.updated == 0 for c in result.counts.values()), result.summary()
+    after = snapshot()
+    assert {k: v for k, v in after.items() if k not in ("audit", "head")} == {
+        k: v for k, v in before.items() if k not in ("audit", "head")
+    }
