@@ -6,6 +6,7 @@ process, so tests can read the in-memory SMS outbox and share the (transactional
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -163,7 +164,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def budget_log() -> Path:
     """test-artifacts/budget.txt: one line per measured action in this session (the numbers behind the table)."""
     ARTIFACTS.mkdir(exist_ok=True)
-    log = ARTIFACTS / "budget.txt"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")  # one file per xdist worker, so none truncates another's
+    log = ARTIFACTS / (f"budget-{worker}.txt" if worker else "budget.txt")
     log.write_text("", encoding="utf-8")
     return log
 
@@ -171,8 +173,8 @@ def budget_log() -> Path:
 @pytest.fixture
 def budget(
     request: pytest.FixtureRequest, budget_log: Path
-) -> Iterator[Callable[[], AbstractContextManager[Budget]]]:
-    """``with budget() as b:`` runs the test's action once against its row of docs/burden-budget.md."""
+) -> Iterator[Callable[[Page], AbstractContextManager[Budget]]]:
+    """``with budget(page) as b:`` runs the test's action once against its row of docs/burden-budget.md."""
     marker = request.node.get_closest_marker("budget")
     assert marker is not None, "the budget fixture is for tests marked @pytest.mark.budget('<key>')"
     key = marker.args[0]
@@ -181,13 +183,15 @@ def budget(
     runs: list[Budget] = []
 
     @contextmanager
-    def run() -> Iterator[Budget]:
+    def run(page: Page) -> Iterator[Budget]:
         assert not runs, "a budget test measures its action exactly once"
-        with measure(rows[key], log=budget_log) as b:
+        with measure(rows[key], page=page, log=budget_log) as b:
             runs.append(b)
             yield b
+        # Every routine action asks the server something; zero would mean the timing hook saw nothing.
+        assert b.wait_seconds > 0, f"no server answer was timed: {b.summary()}"
 
     yield run
     call = getattr(request.node, "_report_call", None)
     if call is not None and call.passed:
-        assert runs, f"test {request.node.name} never measured its action (use `with budget() as b:`)"
+        assert runs, f"test {request.node.name} never measured its action (use `with budget(page) as b:`)"

@@ -103,7 +103,7 @@ def test_budget_counts_and_fails_both_ways() -> None:
 def test_budget_staff_login(web: Any, users: Any, budget: Any) -> None:
     page = web.new_page()
     page.goto("/login/")
-    with budget() as b:
+    with budget(page) as b:
         b.fill(page.get_by_label("用户名"), "township_leader")
         b.fill(page.get_by_label("密码", exact=True), PASSWORD)
         b.click(page.get_by_role("button", name="登录", exact=True))
@@ -114,7 +114,7 @@ def test_budget_staff_login(web: Any, users: Any, budget: Any) -> None:
 def test_budget_resident_otp_login(web: Any, users: Any, outbox: Any, budget: Any) -> None:
     page = web.new_page("phone")
     page.goto("/login/")
-    with budget() as b:
+    with budget(page) as b:
         b.click(page.get_by_role("tab", name="居民 / 企业"))
         b.fill(page.get_by_label("手机号"), "13900000001")
         b.click(page.get_by_role("button", name="获取验证码"))
@@ -131,7 +131,7 @@ def test_budget_find_resident(web: Any, users: Any, tree: Any, budget: Any) -> N
     resident(tree.v12, name="王秀英")
     page = web.new_page(user=users["township_staff"])
     page.goto("/")
-    with budget() as b:
+    with budget(page) as b:
         b.click(page.locator("#mainnav").get_by_role("link", name="居民", exact=True))
         search = page.get_by_role("searchbox")
         b.fill(search, "王秀英")
@@ -145,7 +145,7 @@ def test_budget_find_resident(web: Any, users: Any, tree: Any, budget: Any) -> N
 def test_budget_switch_language(web: Any, users: Any, budget: Any) -> None:
     page = web.new_page(user=users["township_staff"])
     page.goto("/")
-    with budget() as b:
+    with budget(page) as b:
         b.click(page.get_by_role("button", name="English"))
         page.locator("html[lang='en']").wait_for(state="attached")
     assert page.url.endswith("/")
@@ -158,7 +158,7 @@ def test_budget_create_api_token(web: Any, users: Any, budget: Any) -> None:
     page = web.new_page(user=users["county_office"])
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.goto("/")
-    with budget() as b:
+    with budget(page) as b:
         b.click(page.locator(".usermenu summary"))
         b.click(page.get_by_role("link", name="API 令牌"))
         b.fill(page.get_by_label("令牌名称"), "数据中台")
@@ -182,7 +182,7 @@ def test_budget_revoke_api_token(web: Any, users: Any, budget: Any) -> None:
     token_create(user=user, name="旧对接")
     page = web.new_page(user=user)
     page.goto("/")
-    with budget() as b:
+    with budget(page) as b:
         b.click(page.locator(".usermenu summary"))
         b.click(page.get_by_role("link", name="API 令牌"))
         b.click(page.get_by_role("button", name="撤销"))
@@ -220,7 +220,7 @@ def test_budget_import_roster(web: Any, users: Any, budget: Any, tmp_path: Path)
     sheet = _cadre_sheet(tmp_path / "干部名册.xlsx")
     page = web.new_page(user=users["county_office"])
     page.goto("/")
-    with budget() as b:
+    with budget(page) as b:
         b.click(page.locator("#mainnav").get_by_role("link", name="导入导出"))
         b.select(page.get_by_label("导入内容"), "cadres")
         b.choose_file(page.get_by_label("文件（.xlsx 或 .csv）"), sheet)
@@ -240,7 +240,7 @@ def test_budget_export_roster(web: Any, users: Any, budget: Any, tmp_path: Path)
 
     page = web.new_page(user=users["county_office"])
     page.goto("/")
-    with budget() as b:
+    with budget(page) as b:
         b.click(page.locator("#mainnav").get_by_role("link", name="导入导出"))
         with page.expect_download() as dl:
             b.click(page.get_by_role("link", name="导出全部"))
