@@ -9,12 +9,24 @@ from pathlib import Path
 
 
 def _setup(demo: bool = False) -> None:
-    if demo:
+    if demo or _is_local_demo():
         os.environ.setdefault("GONGZHI_DEMO", "1")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gongzhi.settings")
     import django
 
     django.setup()
+
+
+def _is_local_demo() -> bool:
+    """True when no production configuration is given and `gongzhi demo` has set up ./var here.
+
+    Then `gongzhi audit verify`, `import`, `backup` … act on the same embedded demo database as the demo server,
+    instead of failing for want of a SECRET_KEY that only production needs.
+    """
+    if "SECRET_KEY" in os.environ or "DATABASE_URL" in os.environ:
+        return False
+    data_dir = Path(os.environ.get("GONGZHI_DATA_DIR", str(Path.cwd() / "var")))
+    return (data_dir / "secret_key").exists()
 
 
 def _migrate(verbosity: int = 0) -> None:

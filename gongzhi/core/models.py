@@ -47,6 +47,8 @@ class AdminUnit(models.Model):
     The code encodes the tree (PP CC DD TTT VVV), so "everything under township T" is a prefix query on ``code``.
     """
 
+    # unique=True also gives PostgreSQL a varchar_pattern_ops index, which serves the ``code LIKE 'prefix%'``
+    # subtree queries.
     code = models.CharField(_("区划代码"), max_length=12, unique=True)
     name = models.CharField(_("名称"), max_length=64)
     level = models.CharField(_("层级"), max_length=10, choices=Level.choices, db_index=True)
@@ -66,8 +68,6 @@ class AdminUnit(models.Model):
         verbose_name_plural = _("行政区划")
         indexes = [
             models.Index(fields=["parent", "code"]),
-            # Subtree queries are ``code LIKE 'prefix%'``; PostgreSQL needs the pattern opclass to use an index.
-            models.Index(fields=["code"], name="adminunit_code_prefix", opclasses=["varchar_pattern_ops"]),
         ]
 
     def __str__(self) -> str:
@@ -224,8 +224,9 @@ class Resident(models.Model):
     )
     name = models.CharField(_("姓名"), max_length=64)
     household_no = models.CharField(_("户号"), max_length=32, blank=True)
-    phone = models.CharField(_("手机号"), max_length=11, blank=True, db_index=True)
-    id_hash = models.CharField(_("身份证号摘要"), max_length=64, blank=True, db_index=True)
+    phone = models.CharField(_("手机号"), max_length=11, blank=True)
+    # Looked up only by exact value; the partial unique index below serves those lookups.
+    id_hash = models.CharField(_("身份证号摘要"), max_length=64, blank=True)
     verified = models.BooleanField(_("已核验"), default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -238,7 +239,11 @@ class Resident(models.Model):
                 fields=["id_hash"], condition=~Q(id_hash=""), name="resident_unique_id_hash"
             ),
         ]
-        indexes = [models.Index(fields=["village", "household_no"])]
+        # Plain indexes (not db_index=True), so PostgreSQL does not add a second LIKE-pattern copy of each.
+        indexes = [
+            models.Index(fields=["village", "household_no"]),
+            models.Index(fields=["phone"], name="resident_phone"),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -287,7 +292,7 @@ class Representative(models.Model):
 class OneTimeCode(models.Model):
     """A login code sent by SMS. Only its hash is kept."""
 
-    phone = models.CharField(max_length=11, db_index=True)
+    phone = models.CharField(max_length=11)
     code_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
