@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import factory
@@ -93,7 +94,10 @@ def resident(
 
 
 def id_number(seq: int) -> str:
-    return make_id(f"990101199001{seq:05d}"[:17])
+    """A valid ID number (born 1990-01-01 + seq days' worth of sequence numbers), distinct per seq < 999,000."""
+    day, n = divmod(seq, 999)
+    born = date(1990, 1, 1) + timedelta(days=day)
+    return make_id(f"990101{born:%Y%m%d}{n + 1:03d}")
 
 
 @dataclass

@@ -17,7 +17,7 @@ from django.utils import timezone
 from gongzhi.engines.idcard import normalize_phone, phone_problem
 
 from .audit import audit_record
-from .models import ApiToken, OneTimeCode, Representative, Resident, User
+from .models import ApiToken, Cadre, OneTimeCode, Representative, Resident, User
 from .sms import get_sender
 
 
@@ -82,15 +82,26 @@ def _code_hash(phone: str, code: str) -> str:
     return hmac.new(str(settings.SECRET_KEY).encode(), f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
+def _cadre_for_phone(phone: str) -> Cadre | None:
+    # Cadres imported from a roster have no password yet; their registered phone lets them sign in at once.
+    return (
+        Cadre.objects.filter(phone=phone, active=True, user__is_active=True)
+        .select_related("user")
+        .order_by("id")
+        .first()
+    )
+
+
 def _phone_has_login(phone: str) -> bool:
     return (
-        Resident.objects.filter(phone=phone, verified=True).exists()
+        _cadre_for_phone(phone) is not None
+        or Resident.objects.filter(phone=phone, verified=True).exists()
         or Representative.objects.filter(phone=phone).exists()
     )
 
 
 def otp_request(*, phone: str) -> None:
-    """Send a login code if the phone belongs to a verified resident or an organization representative.
+    """Send a login code if the phone belongs to an active cadre, a verified resident or an organization representative.
 
     The answer is the same whether or not the phone is known, so the form cannot be used to probe who is registered.
     """
@@ -150,6 +161,9 @@ def otp_verify(*, phone: str, code: str) -> User:
 
 
 def _user_for_phone(phone: str) -> User:
+    cadre = _cadre_for_phone(phone)
+    if cadre is not None:
+        return cadre.user
     rep = Representative.objects.filter(phone=phone).select_related("user").first()
     if rep is not None:
         return rep.user

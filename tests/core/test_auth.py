@@ -191,3 +191,23 @@ def test_password_change(users: dict[str, User]) -> None:
 def test_passwords_are_argon2(db: Any) -> None:
     u = User.objects.create_user("argon", password="Some-Long-Password-1")
     assert u.password.startswith("argon2$")
+
+
+def test_imported_cadre_without_password_signs_in_by_phone(tree: Any, outbox: list[tuple[str, str]]) -> None:
+    from gongzhi.core.services import cadre_create
+
+    admin = User.objects.create_superuser("root", password=PASSWORD)
+    c = cadre_create(
+        actor=admin, name="新干部", username="xin", phone="13566667777", unit=tree.t2, title="干部"
+    )
+    assert not c.user.has_usable_password()
+    otp_request(phone="13566667777")
+    code = outbox[-1][1].split("验证码为 ")[1][:6]
+    assert otp_verify(phone="13566667777", code=code) == c.user
+    # A cadre who left (inactive) gets no code.
+    outbox.clear()
+    c.active = False
+    c.save()
+    OneTimeCode.objects.all().delete()
+    otp_request(phone="13566667777")
+    assert outbox == []
