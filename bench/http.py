@@ -44,6 +44,7 @@ REPO = Path(_BENCH_DIR).parent
 TARGET_RATIO = 0.25
 TARGET_P99_MS = 100.0
 PASSWORD = "Bench-Passw0rd-2024"
+DRAIN_SECONDS = 1.5
 
 
 # ---- helpers ------------------------------------------------------------------------------------------------------
@@ -749,6 +750,13 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     started = time.monotonic()
+
+    def interrupted(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    # SIGTERM (and SIGINT, which a background job ignores by default) end the run through the cleanup below.
+    signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
     load = os.getloadavg()[0]
     if load > 0.5 * (os.cpu_count() or 2):
         say(
@@ -828,6 +836,9 @@ def main(argv: list[str] | None = None) -> int:
         runs: dict[str, list[Result]] = {name: [] for name, _, _ in targets}
         for k in range(rounds):
             for name, path, sets in targets:
+                # Let the workers finish what the previous run left queued (wrk stops with 50 requests in
+                # flight), or its tail would be charged to this target.
+                time.sleep(DRAIN_SECONDS)
                 before = meter.snapshot()
                 r = run_load(client, name, port, path, sets, seconds=per_round, **kw)
                 after = meter.snapshot()
@@ -847,6 +858,9 @@ def main(argv: list[str] | None = None) -> int:
             with contextlib.suppress(KeyboardInterrupt):
                 proc.wait()
         return 0 if ok else 1
+    except KeyboardInterrupt:
+        say("interrupted")
+        return 2
     except Exception as e:  # report and clean up, never leave a server or a database behind
         say(f"ERROR: {e}")
         log = tmp / "gunicorn.log"
