@@ -293,8 +293,22 @@ def server_env(db_url: str, tmp: Path) -> dict[str, str]:
             "LOG_LEVEL": "WARNING",
         }
     )
+    # Production runs with a shared Redis cache in front of the database sessions (README); use it when it is there.
     env.pop("CACHE_URL", None)
+    if _redis_up():
+        env["CACHE_URL"] = "redis://127.0.0.1:6379/7"
     return env
+
+
+def _redis_up() -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
 
 
 def start_gunicorn(env: dict[str, str], port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:

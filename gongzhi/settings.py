@@ -116,6 +116,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+    # Server-side binding lets psycopg prepare statements that repeat on a connection, so PostgreSQL stops
+    # re-planning the same few queries on every request. Turn off behind a transaction-pooling pgbouncer.
+    if env.bool("DB_SERVER_SIDE_BINDING", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {}).update(server_side_binding=True, prepare_threshold=2)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
@@ -145,10 +149,18 @@ OTP_MAX_PER_DAY = 10
 OTP_MAX_ATTEMPTS = 5
 SMS_SENDER = env.str("SMS_SENDER", default="gongzhi.core.sms.LogSender")
 
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://gongzhi")}
+# A shared cache (Redis in production: CACHE_URL=redis://127.0.0.1:6379/1) lets every app-server process see the
+# same cached sessions. Without one, sessions live in the database only: a per-process memory cache in front of
+# them would let a session that was logged out in one worker live on in another.
+CACHE_URL = env.str("CACHE_URL", default="")
+CACHES = {
+    "default": env.cache_url_config(CACHE_URL)
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "gongzhi"}
+}
 # Sessions live in the database with a per-process cache in front: per-user pages stay per-user, without a
 # session query on every request.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+SESSION_ENGINE = "django.contrib.sessions.backends." + ("cached_db" if CACHE_URL else "db")
 SESSION_COOKIE_AGE = 8 * 3600
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

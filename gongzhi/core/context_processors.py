@@ -2,21 +2,62 @@
 
 from __future__ import annotations
 
+from functools import cache, lru_cache
 from typing import Any
 
 from django.http import HttpRequest
-from django.urls import reverse
-from django.utils.translation import gettext_lazy as _
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+
+# Plain gettext: the language is known at request time, and lazy proxies cost more to render.
+from django.utils.translation import gettext as _
 
 from .models import Role
 from .permissions import AUDIT_READERS, RESIDENT_READERS, ROSTER_WRITERS
 from .roles import STAFF_ROLES, grants_for
+from .urlcache import reverse
+
+
+@cache
+def _head_assets() -> str:
+    # Static URLs are fixed for the life of the process (hashed names under the manifest storage).
+    from django.templatetags.static import static
+
+    return format_html(
+        '<link rel="stylesheet" href="{}">\n  <script src="{}" defer></script>\n  <script src="{}" defer></script>',
+        static("gongzhi/app.css"),
+        static("django_htmx/htmx-2.min.js"),
+        static("gongzhi/app.js"),
+    )
+
+
+@lru_cache(maxsize=4096)
+def _nav_html(lang: str, path: str, items: tuple[tuple[str, str], ...]) -> str:
+    """The navigation list. It depends only on the role set, the language and the page, so it is built once per
+    combination and process instead of by the template on every request."""
+    return format_html(
+        "<ul>{}</ul>",
+        format_html_join(
+            "",
+            '<li><a href="{}"{}>{}</a></li>',
+            ((url, mark_safe(' aria-current="page"') if url == path else "", label) for label, url in items),
+        ),
+    )
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
+    # The fixed links of base.html, reversed once per process rather than by {% url %} on every page.
+    links = {
+        "home": reverse("core:home"),
+        "set_language": reverse("set_language"),
+        "tokens": reverse("core:tokens"),
+        "password": reverse("core:password"),
+        "logout": reverse("core:logout"),
+    }
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav": []}
+        return {"nav": [], "links": links, "head_assets": _head_assets()}
     roles = {g.role for g in grants_for(user)}
     nav: list[tuple[Any, str, str]] = [(_("首页"), reverse("core:home"), "home")]
     if roles & STAFF_ROLES:
@@ -32,8 +73,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         nav.append((_("审计日志"), reverse("core:audit"), "audit"))
     if user.is_superuser:
         nav.append((_("系统管理"), reverse("admin:index"), "admin"))
+    items = tuple((str(label), url) for label, url, _key in nav)
     return {
+        "links": links,
         "nav": nav,
+        "nav_html": _nav_html(get_language(), request.path, items),
+        "head_assets": _head_assets(),
         "user_grants": grants_for(user),
         "is_resident_only": roles <= {Role.RESIDENT, Role.ORG_REP},
     }

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .models import Role
 from .roles import Grant, grants_for
+from .urlcache import reverse
 
 
 @dataclass

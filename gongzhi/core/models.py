@@ -225,7 +225,6 @@ class Resident(models.Model):
     name = models.CharField(_("姓名"), max_length=64)
     household_no = models.CharField(_("户号"), max_length=32, blank=True)
     phone = models.CharField(_("手机号"), max_length=11, blank=True)
-    # Looked up only by exact value; the partial unique index below serves those lookups.
     id_hash = models.CharField(_("身份证号摘要"), max_length=64, blank=True)
     verified = models.BooleanField(_("已核验"), default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -243,6 +242,9 @@ class Resident(models.Model):
         indexes = [
             models.Index(fields=["village", "household_no"]),
             models.Index(fields=["phone"], name="resident_phone"),
+            # Lookups by ID digest bind their values as parameters; a generic (prepared) plan cannot use the
+            # partial unique index, so a plain one serves them.
+            models.Index(fields=["id_hash"], name="resident_id_hash"),
         ]
 
     def __str__(self) -> str:

@@ -75,3 +75,27 @@ def test_debug_off_by_default() -> None:
     code = "import django; django.setup(); from django.conf import settings; print(settings.DEBUG, settings.LANGUAGE_CODE)"
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert r.stdout.strip() == "False zh-hans", r.stderr
+
+
+def test_sessions_never_behind_a_per_process_cache() -> None:
+    """Without a shared cache sessions are read from the database (a logout must reach every worker)."""
+    code = (
+        "import django; django.setup(); from django.conf import settings;"
+        "print(settings.SESSION_ENGINE, settings.CACHES['default']['BACKEND'])"
+    )
+    base = {**PROD_ENV, "GONGZHI_DATA_DIR": "/nonexistent"}
+    plain = subprocess.run([sys.executable, "-c", code], env=base, capture_output=True, text=True)
+    assert plain.stdout.split() == [
+        "django.contrib.sessions.backends.db",
+        "django.core.cache.backends.locmem.LocMemCache",
+    ]
+    shared = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**base, "CACHE_URL": "redis://127.0.0.1:6379/1"},
+        capture_output=True,
+        text=True,
+    )
+    assert shared.stdout.split() == [
+        "django.contrib.sessions.backends.cached_db",
+        "django.core.cache.backends.redis.RedisCache",
+    ], shared.stderr
