@@ -97,5 +97,26 @@ def test_sessions_never_behind_a_per_process_cache() -> None:
     )
     assert shared.stdout.split() == [
         "django.contrib.sessions.backends.cached_db",
-        "django.core.cache.backends.redis.RedisCache",
+        "gongzhi.core.cache.PooledRedisCache",
     ], shared.stderr
+
+
+def test_pooled_redis_cache_round_trip(settings: object) -> None:
+    """The Redis cache backend used in production stores, reads and deletes (Redis runs on this machine)."""
+    import socket
+
+    import pytest
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    from gongzhi.core.cache import PooledRedisCache
+
+    cache = PooledRedisCache("redis://127.0.0.1:6379/9", {"KEY_PREFIX": "gongzhi-test"})
+    cache.set("k", {"会话": 1}, 30)
+    assert cache.get("k") == {"会话": 1}
+    client = cache._cache.get_client()
+    assert cache._cache.get_client() is client  # one client per pool, not one per call
+    cache.delete("k")
+    assert cache.get("k") is None
