@@ -10,6 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -54,6 +55,7 @@ class LockoutModelBackend(ModelBackend):
             return None
         result = super().authenticate(request, username=username, password=password, **kw)
         if user is None:
+            _register_unknown_failure(username, request)
             return result
         if result is not None:
             if user.failed_logins or user.locked_until:
@@ -61,6 +63,18 @@ class LockoutModelBackend(ModelBackend):
             return result
         _register_failure(user, request)
         return None
+
+
+def _register_unknown_failure(username: str, request: Any) -> None:
+    """Unknown usernames 'lock' after the same number of failures, so the lockout message cannot tell an
+    attacker which usernames exist. Counted in the cache: there is no account row to count in."""
+    from django.core.cache import cache
+
+    key = "login-fail:" + hashlib.sha256(username.encode()).hexdigest()
+    failures = cache.get(key, 0) + 1
+    cache.set(key, failures, settings.LOGIN_LOCKOUT_SECONDS)
+    if failures >= settings.LOGIN_MAX_FAILURES and request is not None:
+        request.gongzhi_locked_until = timezone.now() + timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)
 
 
 def _register_failure(user: User, request: Any) -> None:
@@ -90,8 +104,16 @@ def _code_hash(phone: str, code: str) -> str:
 
 def _cadre_for_phone(phone: str) -> Cadre | None:
     # Cadres imported from a roster have no password yet; their registered phone lets them sign in at once.
+    # Once an account has a password (or is an administrator) only the password opens it, so whoever can edit a
+    # roster's phone column can never take over an established account by SMS.
     return (
-        Cadre.objects.filter(phone=phone, active=True, user__is_active=True)
+        Cadre.objects.filter(
+            phone=phone,
+            active=True,
+            user__is_active=True,
+            user__is_superuser=False,
+            user__password__startswith=UNUSABLE_PASSWORD_PREFIX,
+        )
         .select_related("user")
         .order_by("id")
         .first()
@@ -176,7 +198,13 @@ def _user_for_phone(phone: str) -> User:
     resident = Resident.objects.filter(phone=phone, verified=True).order_by("id").first()
     assert resident is not None
     if resident.user_id is not None:
-        return resident.user  # type: ignore[return-value]
+        account = resident.user
+        assert account is not None
+        if account.phone and account.phone != phone:
+            # The register's phone changed after the account was opened: whoever edited the register must not
+            # thereby gain the resident's account. The resident confirms the change in person.
+            raise AuthError("phone_changed", "该居民登记的手机号已变更，请到村（社区）核实后再登录")
+        return account
     user = User.objects.filter(phone=phone).first()
     if user is None:
         user = User(username=f"r{phone}", phone=phone, display_name=resident.name)

@@ -1168,16 +1168,21 @@ def _place_code(r: _CadrePlan) -> str:
 def _match_cadres(ctx: _Ctx, sheet: _Sheet, rows: list[_CadrePlan]) -> None:
     usernames = sorted({r.username for r in rows})
     users: dict[str, tuple[int, int | None, str, str]] = {}  # username -> (user id, cadre id, name, phone)
+    admins: set[str] = set()
     for chunk in _chunks(usernames):
-        for uid, uname, cid, cname, cphone in User.objects.filter(username__in=chunk).values_list(
-            "id", "username", "cadre__id", "cadre__name", "cadre__phone"
+        for uid, uname, cid, cname, cphone, is_admin in User.objects.filter(username__in=chunk).values_list(
+            "id", "username", "cadre__id", "cadre__name", "cadre__phone", "is_superuser"
         ):
             users[uname] = (uid, cid, cname or "", cphone or "")
+            if is_admin:
+                admins.add(uname)
     cadre_ids = [u[1] for u in users.values() if u[1] is not None]
     positions: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for chunk in _chunks(cadre_ids):
-        for p in Position.objects.filter(cadre_id__in=chunk, active=True).values(
+        # Inactive posts count too: authority over a cadre is checked against every post they ever held here.
+        for p in Position.objects.filter(cadre_id__in=chunk).values(
             "id",
+            "active",
             "cadre_id",
             "unit__code",
             "department__name",
@@ -1206,6 +1211,10 @@ def _match_cadres(ctx: _Ctx, sheet: _Sheet, rows: list[_CadrePlan]) -> None:
             ctx.err(sheet, r.row, "name", f"与第 {prev.row.row} 行用户名相同，但姓名或手机号不一致")
             continue
         existing = users.get(r.username)
+        if r.username in admins:
+            # A roster import never touches a platform administrator's account (phone, name or posts).
+            ctx.err(sheet, r.row, "username", f"用户名「{r.username}」是平台管理员账号，不能通过导入修改")
+            continue
         if existing is not None and existing[1] is None:
             ctx.err(sheet, r.row, "username", f"用户名「{r.username}」已被非干部账号使用")
             continue
@@ -1226,7 +1235,7 @@ def _match_cadres(ctx: _Ctx, sheet: _Sheet, rows: list[_CadrePlan]) -> None:
                     )
                     continue
                 r.phone = kept
-            pos = next((p for p in positions[cid] if _same_place(p, r)), None)
+            pos = next((p for p in positions[cid] if p["active"] and _same_place(p, r)), None)
             same_person = r.name == cname and r.phone in ("", cphone)
             same_post = pos is not None and pos["title"] == r.title and r.leader in (None, pos["is_leader"])
             r.action = "same" if same_person and same_post else "update"
@@ -1234,7 +1243,7 @@ def _match_cadres(ctx: _Ctx, sheet: _Sheet, rows: list[_CadrePlan]) -> None:
                 # Changing someone's record (or adding a post) needs authority over every post they hold now,
                 # so one county cannot take over another county's cadre by naming their username.
                 foreign = [p for p in positions[cid] if not ctx.may(_pos_code(p), "roster")]
-                if foreign:
+                if foreign or (not positions[cid] and not ctx.may("", "roster")):
                     ctx.err(
                         sheet, r.row, "username", f"用户名「{r.username}」属于您管理范围以外的干部，无权修改"
                     )

@@ -72,10 +72,10 @@ SELECT 0 AS k, p.id, p.is_leader, u.id, u.code, u.level, u.name, d.id, d.name, d
   LEFT JOIN {t["AdminUnit"]} u ON u.id = p.unit_id
   LEFT JOIN {t["Department"]} d ON d.id = p.department_id
   LEFT JOIN {t["AdminUnit"]} dc ON dc.id = d.county_id
- WHERE c.user_id = %s AND c.active AND p.active
+ WHERE c.user_id = %s AND c.active AND p.active AND (d.id IS NULL OR d.active)
 UNION ALL
 SELECT 1, r.id, FALSE, v.id, v.code, v.level, v.name, NULL, NULL, NULL, NULL, NULL, NULL
-  FROM {t["Resident"]} r JOIN {t["AdminUnit"]} v ON v.id = r.village_id WHERE r.user_id = %s
+  FROM {t["Resident"]} r JOIN {t["AdminUnit"]} v ON v.id = r.village_id WHERE r.user_id = %s AND r.verified
 UNION ALL
 SELECT 2, rp.id, FALSE, ou.id, ou.code, ou.level, o.name, NULL, NULL, NULL, NULL, NULL, NULL
   FROM {t["Representative"]} rp JOIN {t["Organization"]} o ON o.id = rp.organization_id

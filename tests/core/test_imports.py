@@ -323,7 +323,7 @@ def test_conflicts_with_the_database(users, tree):
     assert [e.message for e in exc.value.errors] == [
         "上级区划 990102009000 不存在（数据库和本文件中都没有），请先导入上级区划",
         "990102001000 不是县级区划代码（县级代码后 6 位为 0）",
-        "用户名「admin」已被非干部账号使用",
+        "用户名「admin」是平台管理员账号，不能通过导入修改",
     ]
 
 
