@@ -286,6 +286,7 @@ def server_env(db_url: str, tmp: Path) -> dict[str, str]:
             "GONGZHI_BENCH_VIEWS": "1",
             "SECRET_KEY": secrets.token_urlsafe(50),
             "RESIDENT_ID_KEY": secrets.token_urlsafe(32),
+            "AUDIT_CHAIN_KEY": secrets.token_urlsafe(32),
             "ALLOWED_HOSTS": "127.0.0.1",
             "DATABASE_URL": db_url,
             "STATIC_ROOT": str(tmp / "static"),

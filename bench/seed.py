@@ -73,6 +73,7 @@ def main() -> int:
     os.environ["DATABASE_URL"] = f"postgres://{args.user}@{args.host}:{args.port}/{args.db}"
     os.environ.setdefault("SECRET_KEY", "bench-seed-secret-key-not-for-production-0123456789abcdefghij")
     os.environ.setdefault("RESIDENT_ID_KEY", "bench-seed-resident-id-key")
+    os.environ.setdefault("AUDIT_CHAIN_KEY", "bench-seed-audit-chain-key")
     os.environ["DEBUG"] = "false"  # no query log kept in memory
     os.environ["DJANGO_SETTINGS_MODULE"] = "gongzhi.settings"
 

@@ -47,6 +47,14 @@ RESIDENT_ID_KEY = env.str("RESIDENT_ID_KEY", default="") or (
 if not RESIDENT_ID_KEY:
     raise ImproperlyConfigured("RESIDENT_ID_KEY 未设置：生产环境必须提供居民身份证号摘要密钥（并妥善备份）。")
 
+# Key of the audit log's HMAC chain. Kept outside the database, so that write access to the database alone cannot
+# rewrite history undetected; keep it with the backups (a restored chain verifies only under the same key).
+AUDIT_CHAIN_KEY = env.str("AUDIT_CHAIN_KEY", default="") or (
+    _secret_from_file("audit_chain_key", create=True) if _LOCAL else ""
+)
+if not AUDIT_CHAIN_KEY:
+    raise ImproperlyConfigured("AUDIT_CHAIN_KEY 未设置：生产环境必须提供审计哈希链密钥（并妥善备份）。")
+
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"] if DEBUG or DEMO else []
 )

@@ -4,6 +4,7 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdefghijklmnopqrstuvwxyz")
 os.environ.setdefault("RESIDENT_ID_KEY", "test-resident-id-key")
+os.environ.setdefault("AUDIT_CHAIN_KEY", "test-audit-chain-key")
 os.environ.setdefault("HTTPS", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 os.environ.setdefault("SMS_SENDER", "gongzhi.core.sms.MemorySender")

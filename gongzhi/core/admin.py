@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.http import HttpRequest
 
+from .audit import audit_record
 from .models import (
     AdminUnit,
     ApiToken,
@@ -20,8 +21,47 @@ from .models import (
 )
 
 
+class AuditedAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Django admin edits bypass the services, so they write their audit event here, inside the admin's own
+    transaction. Only the names of changed fields are recorded (never values such as password hashes)."""
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        audit_record(
+            actor=request.user,
+            action="admin.change" if change else "admin.add",
+            object_type=obj._meta.model_name,
+            object_id=obj.pk,
+            data={"fields": sorted(form.changed_data)},
+        )
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        super().save_formset(request, form, formset, change)
+        if formset.has_changed():
+            audit_record(
+                actor=request.user,
+                action="admin.change_related",
+                object_type=formset.model._meta.model_name,
+                object_id=form.instance.pk,
+                data={"parent": form.instance._meta.model_name},
+            )
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        audit_record(
+            actor=request.user, action="admin.delete", object_type=obj._meta.model_name, object_id=obj.pk
+        )
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        for obj in queryset:
+            audit_record(
+                actor=request.user, action="admin.delete", object_type=obj._meta.model_name, object_id=obj.pk
+            )
+        super().delete_queryset(request, queryset)
+
+
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AuditedAdmin, BaseUserAdmin):
     list_display = ("username", "display_name", "phone", "is_active", "is_superuser", "locked_until")
     search_fields = ("username", "display_name", "phone")
     readonly_fields = ("failed_logins", "locked_until")
@@ -32,7 +72,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(AdminUnit)
-class AdminUnitAdmin(admin.ModelAdmin):
+class AdminUnitAdmin(AuditedAdmin):
     list_display = ("code", "name", "level", "kind", "parent")
     list_filter = ("level", "kind")
     search_fields = ("code", "name")
@@ -41,7 +81,7 @@ class AdminUnitAdmin(admin.ModelAdmin):
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(AuditedAdmin):
     list_display = ("name", "kind", "county", "active")
     list_filter = ("kind", "active")
     search_fields = ("name",)
@@ -55,7 +95,7 @@ class PositionInline(admin.TabularInline):
 
 
 @admin.register(Cadre)
-class CadreAdmin(admin.ModelAdmin):
+class CadreAdmin(AuditedAdmin):
     list_display = ("name", "user", "active")
     search_fields = ("name", "user__username")
     inlines = [PositionInline]
@@ -64,7 +104,7 @@ class CadreAdmin(admin.ModelAdmin):
 
 
 @admin.register(Resident)
-class ResidentAdmin(admin.ModelAdmin):
+class ResidentAdmin(AuditedAdmin):
     list_display = ("name", "village", "household_no", "verified")
     list_filter = ("verified",)
     search_fields = ("name", "household_no")
@@ -80,7 +120,7 @@ class RepresentativeInline(admin.TabularInline):
 
 
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(AuditedAdmin):
     list_display = ("name", "kind", "credit_code", "unit")
     search_fields = ("name", "credit_code")
     raw_id_fields = ("unit",)
@@ -88,13 +128,13 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(AuditedAdmin):
     list_display = ("name", "user", "prefix", "created_at", "revoked_at")
     readonly_fields = ("user", "name", "prefix", "key_hash", "created_at")
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("seq", "time", "actor_label", "action", "object_type", "object_id")
     list_filter = ("action",)
 

@@ -53,11 +53,17 @@ def audit_record(
         digest=auditchain.digest(payload),
         prev_hash=head.hash,
     )
-    ev.hash = auditchain.event_hash(ev.seq, ev.prev_hash, ev.content())
+    ev.hash = auditchain.event_hash(ev.seq, ev.prev_hash, ev.content(), _chain_key())
     ev.save(force_insert=True)
     head.seq, head.hash = ev.seq, ev.hash
     head.save(update_fields=["seq", "hash"])
     return ev
+
+
+def _chain_key() -> bytes:
+    from django.conf import settings
+
+    return str(settings.AUDIT_CHAIN_KEY).encode()
 
 
 def _json_roundtrip(text: str) -> Any:
@@ -82,4 +88,5 @@ def audit_verify() -> auditchain.ChainProblem | None:
         _chain_events(),
         head_seq=head.seq if head else 0,
         head_hash=head.hash if head else auditchain.GENESIS,
+        key=_chain_key(),
     )

@@ -347,7 +347,8 @@ class AuditEvent(models.Model):
 
     seq = models.BigIntegerField(unique=True)
     time = models.DateTimeField(default=timezone.now)
-    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # PROTECT: the actor is part of the hashed content, so a user who acted can be deactivated, never deleted.
+    actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     actor_label = models.CharField(max_length=150, blank=True)
     action = models.CharField(max_length=64, db_index=True)
     object_type = models.CharField(max_length=64)
@@ -370,6 +371,7 @@ class AuditEvent(models.Model):
         return {
             "time": self.time.isoformat(),
             "actor": self.actor_label,
+            "actor_id": self.actor_id,
             "action": self.action,
             "object_type": self.object_type,
             "object_id": self.object_id,

@@ -8,6 +8,7 @@ tested and fuzzed on plain data.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -25,9 +26,13 @@ def digest(data: Any) -> str:
     return hashlib.sha256(canonical(data).encode("utf-8")).hexdigest()
 
 
-def event_hash(seq: int, prev_hash: str, content: Mapping[str, Any]) -> str:
-    payload = f"{seq}|{prev_hash}|{canonical(content)}"
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+def event_hash(seq: int, prev_hash: str, content: Mapping[str, Any], key: bytes = b"") -> str:
+    """HMAC-SHA256 under ``key`` (plain SHA-256 when no key): with a key kept outside the database, someone who can
+    write to the database still cannot recompute a consistent chain after deleting or editing events."""
+    payload = f"{seq}|{prev_hash}|{canonical(content)}".encode()
+    if key:
+        return hmac.new(key, payload, hashlib.sha256).hexdigest()
+    return hashlib.sha256(payload).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,7 @@ class ChainProblem:
 
 
 def verify(
-    events: Iterable[ChainEvent], head_seq: int | None = None, head_hash: str | None = None
+    events: Iterable[ChainEvent], head_seq: int | None = None, head_hash: str | None = None, key: bytes = b""
 ) -> ChainProblem | None:
     """Return the first problem in the chain, or None when it is intact.
 
@@ -65,11 +70,11 @@ def verify(
         if ev.seq < expected_seq:
             return ChainProblem(ev.row_id, ev.seq, "inserted", f"序号 {ev.seq} 的审计事件重复（被插入）")
         if ev.prev_hash != prev:
-            kind = "inserted" if event_hash(ev.seq, ev.prev_hash, ev.content) == ev.hash else "altered"
+            kind = "inserted" if event_hash(ev.seq, ev.prev_hash, ev.content, key) == ev.hash else "altered"
             return ChainProblem(
                 ev.row_id, ev.seq, kind, f"序号 {ev.seq} 的审计事件与前一事件不衔接（{kind}）"
             )
-        if event_hash(ev.seq, ev.prev_hash, ev.content) != ev.hash:
+        if event_hash(ev.seq, ev.prev_hash, ev.content, key) != ev.hash:
             return ChainProblem(ev.row_id, ev.seq, "altered", f"序号 {ev.seq} 的审计事件内容被篡改")
         prev = ev.hash
         expected_seq += 1

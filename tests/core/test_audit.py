@@ -139,3 +139,55 @@ def test_cli_audit_verify_reports_ok_then_names_row(tmp_path: Any) -> None:
     bad = subprocess.run([*run, "audit", "verify"], env=env, capture_output=True, text=True)
     assert bad.returncode == 2
     assert "seq=3" in bad.stderr and f"id={row_id}" in bad.stderr
+
+
+def test_changed_actor_foreign_key_is_named(users: dict[str, User]) -> None:
+    _events(2, actor=users["township_staff"])
+    target = AuditEvent.objects.get(seq=2)
+    _sql("UPDATE core_auditevent SET actor_id = %s WHERE id = %s", [users["admin"].pk, target.pk])
+    p = audit_verify()
+    assert p is not None and p.seq == 2
+
+
+def test_chain_needs_its_key(db: Any, settings: Any) -> None:
+    _events(3)
+    assert audit_verify() is None
+    settings.AUDIT_CHAIN_KEY = "a-different-key"
+    p = audit_verify()
+    assert p is not None and p.seq == 1
+
+
+def test_users_who_acted_cannot_be_deleted(users: dict[str, User]) -> None:
+    from django.db.models import ProtectedError
+
+    _events(1, actor=users["admin"])  # the admin holds no cadre post, so only the audit log protects it
+    with pytest.raises(ProtectedError):
+        users["admin"].delete()
+
+
+def test_django_admin_edits_are_audited(users: dict[str, User], tree: Any) -> None:
+    from django.test import Client
+
+    from gongzhi.core.models import Resident
+
+    from ..factories import resident
+
+    r = resident(tree.v11, name="王五")
+    c = Client()
+    c.force_login(users["admin"])
+    url = f"/admin/core/resident/{r.pk}/change/"
+    form = {
+        "village": tree.v12.pk,
+        "name": "王五五",
+        "household_no": r.household_no,
+        "phone": r.phone,
+        "verified": "on",
+        "user": "",
+    }
+    resp = c.post(url, form)
+    assert resp.status_code == 302, resp.content.decode()[:2000]
+    assert Resident.objects.get(pk=r.pk).name == "王五五"
+    ev = AuditEvent.objects.order_by("-seq").first()
+    assert ev is not None and ev.action == "admin.change" and ev.object_type == "resident"
+    assert set(ev.data["fields"]) == {"name", "village"}
+    assert audit_verify() is None

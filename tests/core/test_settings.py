@@ -12,6 +12,7 @@ PROD_ENV = {
     "DJANGO_SETTINGS_MODULE": "gongzhi.settings",
     "SECRET_KEY": "k7#Qz!p2Lw9@Xr4%Tn8^Vb1&Hs6*Jd3(Fm5)Gc0-Ye" * 2,
     "RESIDENT_ID_KEY": "y8" * 20,
+    "AUDIT_CHAIN_KEY": "z7" * 20,
     "ALLOWED_HOSTS": "gongzhi.example.gov.cn",
 }
 

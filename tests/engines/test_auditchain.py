@@ -60,3 +60,22 @@ def test_any_single_alteration_is_detected(n: int, data: st.DataObject) -> None:
     ev[i] = ac.ChainEvent(e.row_id, e.seq, e.prev_hash, e.hash, {**e.content, "digest": "f" * 64})
     p = ac.verify(ev, head_seq=n, head_hash=ev[-1].hash)
     assert p is not None and p.seq == e.seq
+
+
+def test_a_chain_rebuilt_without_the_key_is_detected() -> None:
+    """Someone with database access deletes event 2 and recomputes every later hash, but has no key."""
+    key = b"secret-kept-outside-the-db"
+    out, prev = [], ac.GENESIS
+    for i in range(1, 5):
+        content = {"action": f"a{i}"}
+        h = ac.event_hash(i, prev, content, key)
+        out.append(ac.ChainEvent(i, i, prev, h, content))
+        prev = h
+    assert ac.verify(out, head_seq=4, head_hash=out[-1].hash, key=key) is None
+    forged, prev = [], ac.GENESIS
+    for seq, ev in enumerate([out[0], *out[2:]], start=1):
+        h = ac.event_hash(seq, prev, ev.content)  # no key: plain SHA-256
+        forged.append(ac.ChainEvent(ev.row_id, seq, prev, h, ev.content))
+        prev = h
+    p = ac.verify(forged, head_seq=3, head_hash=forged[-1].hash, key=key)
+    assert p is not None and p.seq == 1
