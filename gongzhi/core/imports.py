@@ -223,13 +223,7 @@ _LEVEL_WORDS = {
 }
 LEVEL_LABELS = {_norm_header(w): level for level, words in _LEVEL_WORDS.items() for w in words}
 LEVEL_EXPORT = {"province": "省", "city": "市", "county": "县", "township": "乡镇", "village": "村"}
-_LEVEL_ZH = {
-    "province": "省",
-    "city": "市",
-    "county": "县",
-    "township": "乡镇（街道）",
-    "village": "村（社区）",
-}
+_LEVEL_ZH = divisions.LEVEL_ZH
 
 _DEPT_KIND_WORDS = {
     DepartmentKind.FUNCTIONAL: ("县直部门", "部门", "functional"),
@@ -757,6 +751,15 @@ def _bool_cell(ctx: _Ctx, sheet: _Sheet, row: _Row, key: str) -> bool | str | No
         return "bad"
 
 
+def _required_text(ctx: _Ctx, sheet: _Sheet, row: _Row, key: str, empty: str, n: int) -> tuple[str, bool]:
+    """The cell's text, and whether it is present and at most ``n`` characters (errors recorded on ``ctx``)."""
+    value = _text(row.get(key))
+    if not value:
+        ctx.err(sheet, row, key, empty)
+        return value, False
+    return value, _limit(ctx, sheet, row, key, value, n)
+
+
 def _limit(ctx: _Ctx, sheet: _Sheet, row: _Row, key: str, value: str, n: int) -> bool:
     if len(value) > n:
         ctx.err(sheet, row, key, f"内容过长（最多 {n} 个字）")
@@ -802,12 +805,8 @@ def _plan_units(ctx: _Ctx, sheet: _Sheet) -> None:
         level = divisions.level_of(code)
         ctx.file_units[code] = level
         ok = True
-        name = _text(row.get("name"))
-        if not name:
-            ctx.err(sheet, row, "name", "名称不能为空")
-            ok = False
-        else:
-            ok &= _limit(ctx, sheet, row, "name", name, 64)
+        name, name_ok = _required_text(ctx, sheet, row, "name", "名称不能为空", 64)
+        ok &= name_ok
         level_raw = _text(row.get("level"))
         if level_raw:
             given = LEVEL_LABELS.get(_norm_header(level_raw))
@@ -939,12 +938,8 @@ def _plan_departments(ctx: _Ctx, sheet: _Sheet) -> None:
     seen: dict[tuple[str, str], int] = {}
     for row in sheet.rows:
         ok = True
-        name = _text(row.get("name"))
-        if not name:
-            ctx.err(sheet, row, "name", "部门名称不能为空")
-            ok = False
-        else:
-            ok &= _limit(ctx, sheet, row, "name", name, 64)
+        name, name_ok = _required_text(ctx, sheet, row, "name", "部门名称不能为空", 64)
+        ok &= name_ok
         county = _code_cell(ctx, sheet, row, "county", "所属县区划代码")
         if county is None:
             ok = False
@@ -1055,12 +1050,8 @@ def _plan_cadres(ctx: _Ctx, sheet: _Sheet) -> None:
     rows: list[_CadrePlan] = []
     for row in sheet.rows:
         ok = True
-        name = _text(row.get("name"))
-        if not name:
-            ctx.err(sheet, row, "name", "姓名不能为空")
-            ok = False
-        else:
-            ok &= _limit(ctx, sheet, row, "name", name, 64)
+        name, name_ok = _required_text(ctx, sheet, row, "name", "姓名不能为空", 64)
+        ok &= name_ok
         username = unicodedata.normalize("NFKC", _text(row.get("username")))
         if not username:
             ctx.err(sheet, row, "username", "用户名不能为空")
@@ -1380,12 +1371,8 @@ def _plan_residents(ctx: _Ctx, sheet: _Sheet) -> None:
     by_id: dict[str, int] = {}
     for row in sheet.rows:
         ok = True
-        name = _text(row.get("name"))
-        if not name:
-            ctx.err(sheet, row, "name", "姓名不能为空")
-            ok = False
-        else:
-            ok &= _limit(ctx, sheet, row, "name", name, 64)
+        name, name_ok = _required_text(ctx, sheet, row, "name", "姓名不能为空", 64)
+        ok &= name_ok
         village = _code_cell(ctx, sheet, row, "village", "村（社区）区划代码")
         if village is None:
             ok = False

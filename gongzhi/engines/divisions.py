@@ -56,14 +56,14 @@ def check_child(parent: str, child: str, child_level: str) -> None:
     actual = level_of(child)
     if actual != child_level:
         raise DivisionCodeError(
-            f"区划代码 {child} 表示{_LEVEL_ZH[actual]}级，与层级「{_LEVEL_ZH[child_level]}」不符"
+            f"区划代码 {child} 表示{LEVEL_ZH[actual]}级，与层级「{LEVEL_ZH[child_level]}」不符"
         )
     expected_parent = parent_code(child)
     if expected_parent != parent:
         raise DivisionCodeError(f"区划代码 {child} 的上级应为 {expected_parent}，而不是 {parent}")
 
 
-_LEVEL_ZH = {
+LEVEL_ZH = {
     "province": "省",
     "city": "市",
     "county": "县",
