@@ -88,33 +88,13 @@ class UnitFilter(Schema):
     q: str = ""
 
 
-def _unit_rows(qs: Any) -> Any:
-    return qs.values("code", "name", "level", "kind", "parent__code")
-
-
 @router.get("/units", response=list[UnitOut], summary="行政区划（按权限范围）")
 @paginate(Page)
 def units(request: HttpRequest, filters: Query[UnitFilter]) -> Any:
     _require_staff(request)
     qs = selectors.unit_list(user=request.user, parent_code=filters.parent, level=filters.level, q=filters.q)
-    return _UnitRows(qs)
-
-
-class _UnitRows:
-    """Lazy list adapter: the paginator slices it, so only one page of rows is fetched and shaped."""
-
-    def __init__(self, qs: Any):
-        self.qs = qs
-
-    def __getitem__(self, s: slice) -> list[dict[str, Any]]:
-        rows = _unit_rows(self.qs)[s]
-        return [{**r, "parent_code": r.pop("parent__code")} for r in rows]
-
-    def all(self) -> "_UnitRows":
-        return self
-
-    def count(self) -> int:
-        return int(self.qs.count())
+    rows = qs.values("code", "name", "level", "kind", "parent__code")
+    return _Rows(rows, lambda r: {**r, "parent_code": r.pop("parent__code")})
 
 
 @router.get("/units/{code}", response=UnitOut, summary="单个行政区划")
@@ -150,6 +130,8 @@ def departments(request: HttpRequest) -> Any:
 
 
 class _Rows:
+    """Lazy list adapter: the paginator slices it, so only one page of rows is fetched and shaped."""
+
     def __init__(self, qs: Any, shape: Any):
         self.qs, self.shape = qs, shape
 
