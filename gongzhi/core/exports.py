@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Iterable
-from functools import reduce
-from operator import or_
 from typing import Any
 
 from django.db import transaction
@@ -27,9 +25,9 @@ from gongzhi.engines.idcard import mask_phone
 from . import selectors
 from .audit import audit_record
 from .imports import COLUMNS, DEPT_KIND_EXPORT, KINDS, LEVEL_EXPORT, SHEET_NAMES, importable_kinds
-from .models import Position, Role
+from .models import Position
 from .permissions import RESIDENT_READERS, RESIDENT_WRITERS, ROSTER_WRITERS, covers
-from .roles import COUNTY_WIDE, STAFF_ROLES, grants_for
+from .roles import grants_for
 
 # Columns Excel must keep as text (codes lose nothing, IDs keep all 18 digits, leading zeros survive).
 _TEXT_COLUMNS = {
@@ -149,22 +147,9 @@ def _department_rows(actor: Any) -> Iterable[list[Any]]:
 
 
 def _position_scope(actor: Any) -> Q:
-    """The positions an actor may see: the per-position form of ``selectors.cadre_list``'s cadre scope, so a
-    cadre who also holds a post elsewhere is exported only with the posts inside the actor's scope."""
-    conds: list[Q] = []
-    for g in grants_for(actor):
-        if g.role == Role.PLATFORM_ADMIN:
-            return Q()
-        if g.role in COUNTY_WIDE:
-            conds.append(
-                Q(unit__code__startswith=g.unit_prefix)
-                | Q(department__county__code__startswith=g.unit_prefix)
-            )
-        elif g.role == Role.DEPARTMENT_STAFF:
-            conds.append(Q(department_id=g.department_id))
-        elif g.role in STAFF_ROLES:
-            conds.append(Q(unit__code__startswith=g.unit_prefix))
-    return reduce(or_, conds) if conds else Q(pk__in=[])
+    """Per position, so a cadre who also holds a post elsewhere is exported only with the posts in scope."""
+    scope = selectors.position_scope(user=actor)
+    return Q(pk__in=[]) if scope is None else scope
 
 
 def _cadre_rows(actor: Any) -> Iterable[list[Any]]:

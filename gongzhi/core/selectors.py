@@ -52,26 +52,31 @@ def department_list(*, user: Any) -> QuerySet[Department]:
     )
 
 
-def cadre_list(*, user: Any, q: str = "") -> QuerySet[Cadre]:
-    grants = grants_for(user)
+def position_scope(*, user: Any) -> Q | None:
+    """The posts a user may see (None: none at all). Cadres are visible through their posts, so both the cadre
+    list and the roster export scope through this one rule."""
     conds: list[Q] = []
-    for g in grants:
+    for g in grants_for(user):
         if g.role == Role.PLATFORM_ADMIN:
-            conds = [Q()]
-            break
+            return Q()
         if g.role in COUNTY_WIDE:
             conds.append(
-                Q(positions__unit__code__startswith=g.unit_prefix)
-                | Q(positions__department__county__code__startswith=g.unit_prefix)
+                Q(unit__code__startswith=g.unit_prefix)
+                | Q(department__county__code__startswith=g.unit_prefix)
             )
         elif g.role == Role.DEPARTMENT_STAFF:
-            conds.append(Q(positions__department_id=g.department_id))
+            conds.append(Q(department_id=g.department_id))
         elif g.role in STAFF_ROLES:
-            conds.append(Q(positions__unit__code__startswith=g.unit_prefix))
-    if not conds:
+            conds.append(Q(unit__code__startswith=g.unit_prefix))
+    return reduce(or_, conds) if conds else None
+
+
+def cadre_list(*, user: Any, q: str = "") -> QuerySet[Cadre]:
+    scope = position_scope(user=user)
+    if scope is None:
         return Cadre.objects.none()
-    ids = Cadre.objects.filter(reduce(or_, conds), positions__active=True).values("id")
-    qs = Cadre.objects.filter(id__in=ids)
+    # A cadre is listed when one of their active posts is in scope.
+    qs = Cadre.objects.filter(id__in=Position.objects.filter(scope, active=True).values("cadre_id"))
     if q:
         qs = qs.filter(name__contains=q)
     return qs.order_by("id")
