@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "django_htmx",
     "gongzhi.core",
+    "gongzhi.duties",
 ]
 
 MIDDLEWARE = [

@@ -35,6 +35,9 @@ def users(tree: Tree) -> dict[str, User]:
         "village_committee": cadre(unit=tree.v11, title="村委会主任", username="village_committee"),
         "org_department": cadre(department=tree.orgdept, title="干部科科长", username="org_department"),
         "discipline": cadre(department=tree.discipline, title="案件审理室主任", username="discipline"),
+        "staffing_office": cadre(
+            department=tree.staffing, title="职能配置科科长", username="staffing_office"
+        ),
         "resident": resident(tree.v11, phone="13900000001", with_user=True).user,  # type: ignore[dict-item]
         "org_rep": organization(tree.t1),
         "other_township_staff": cadre(unit=tree.tb, title="干部", username="other_township_staff"),

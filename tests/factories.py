@@ -120,6 +120,7 @@ class Tree:
     office: Department
     orgdept: Department
     discipline: Department
+    staffing: Department
     dept_b: Department
 
 
@@ -152,6 +153,7 @@ def build_tree() -> Tree:
         office=DepartmentFactory(county=k, name="县委县政府办公室", kind=DepartmentKind.COUNTY_OFFICE),
         orgdept=DepartmentFactory(county=k, name="县委组织部", kind=DepartmentKind.ORGANIZATION),
         discipline=DepartmentFactory(county=k, name="县纪委监委", kind=DepartmentKind.DISCIPLINE),
+        staffing=DepartmentFactory(county=k, name="县委编办", kind=DepartmentKind.STAFFING),
         dept_b=DepartmentFactory(county=kb, name="邻县住建局"),
     )
 

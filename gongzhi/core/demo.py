@@ -108,6 +108,12 @@ ORGANS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
         DepartmentKind.DISCIPLINE,
         ("书记", "党风政风监督室主任", "案件审理室主任", "信访室科员"),
     ),
+    (
+        "县委机构编制委员会办公室",
+        "县委编办",
+        DepartmentKind.STAFFING,
+        ("主任", "职能配置科科长", "机构编制科科员"),
+    ),
 )
 DEPARTMENT_TITLES = (
     ("局长", True),
@@ -203,6 +209,7 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin(Role.VILLAGE_COMMITTEE, "village", sees="本村居民名册、居民诉求与村务公开"),
     DemoLogin(Role.ORG_DEPARTMENT, "zuzhi", sees="全县干部名册、民主评议与激励事项"),
     DemoLogin(Role.DISCIPLINE, "jiwei", sees="全县容错纠错、问责案件与审计日志"),
+    DemoLogin(Role.STAFFING_OFFICE, "bianban", sees="全县乡镇履职事项清单的发布、动态调整审批"),
     DemoLogin(Role.ORG_REP, "qiye", phone=ORG_REP_PHONE, sees="本企业提交的诉求与建议"),
     DemoLogin(
         Role.RESIDENT, "", phone=RESIDENT_PHONE, password=False, sees="本人的诉求、参与的评议与本村公开事项"
@@ -446,6 +453,10 @@ class _DemoBuilder:
         claim("county", lambda s: s.department is by_name["县委县政府办公室"] and s.title == "减负办主任")
         claim("zuzhi", lambda s: s.department is by_name["县委组织部"] and s.title == "干部科科长")
         claim("jiwei", lambda s: s.department is by_name["县纪委监委"] and s.title == "党风政风监督室主任")
+        claim(
+            "bianban",
+            lambda s: s.department is by_name["县委机构编制委员会办公室"] and s.title == "职能配置科科长",
+        )
 
         users: list[User] = []
         names: list[str] = []

@@ -61,6 +61,7 @@ _INTRO = {
     Role.ORG_REP: (_("本单位事项"), _("本单位提交的诉求与建议将在这里列出。")),
     Role.ORG_DEPARTMENT: (_("干部评价"), _("民主评议结果、实绩档案和激励事项将在这里列出。")),
     Role.DISCIPLINE: (_("容错纠错"), _("容错申请、事前报备和问责案件将在这里列出。")),
+    Role.STAFFING_OFFICE: (_("履职事项清单"), _("乡镇履职事项清单的发布与动态调整申请在这里列出。")),
     Role.PLATFORM_ADMIN: (_("平台管理"), _("基础数据、账号与审计日志。")),
 }
 
@@ -68,7 +69,13 @@ _INTRO = {
 def _links(grant: Grant) -> list[tuple[Any, str]]:
     r = grant.role
     links: list[tuple[Any, str]] = []
-    if r in (Role.COUNTY_OFFICE, Role.PLATFORM_ADMIN, Role.ORG_DEPARTMENT, Role.DISCIPLINE):
+    if r in (
+        Role.COUNTY_OFFICE,
+        Role.PLATFORM_ADMIN,
+        Role.ORG_DEPARTMENT,
+        Role.DISCIPLINE,
+        Role.STAFFING_OFFICE,
+    ):
         links += [
             (_("行政区划"), reverse("core:units")),
             (_("部门"), reverse("core:departments")),

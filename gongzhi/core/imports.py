@@ -236,6 +236,7 @@ _DEPT_KIND_WORDS = {
     ),
     DepartmentKind.ORGANIZATION: ("组织部", "县委组织部", "organization"),
     DepartmentKind.DISCIPLINE: ("纪委监委", "县纪委监委", "discipline"),
+    DepartmentKind.STAFFING: ("编办", "县委编办", "县委机构编制委员会办公室", "staffing"),
 }
 DEPT_KIND_LABELS = {_norm_header(w): kind for kind, words in _DEPT_KIND_WORDS.items() for w in words}
 DEPT_KIND_EXPORT: dict[str, str] = {
@@ -243,6 +244,7 @@ DEPT_KIND_EXPORT: dict[str, str] = {
     DepartmentKind.COUNTY_OFFICE: "县委县政府办",
     DepartmentKind.ORGANIZATION: "组织部",
     DepartmentKind.DISCIPLINE: "纪委监委",
+    DepartmentKind.STAFFING: "县委编办",
 }
 _YES = {"是", "y", "yes", "true", "1", "√", "✓", "✔", "对", "领导", "已核验"}
 _NO = {"否", "n", "no", "false", "0", "×", "✗", "x", "不是", "未核验"}

@@ -85,6 +85,7 @@ class DepartmentKind(models.TextChoices):
     COUNTY_OFFICE = "county_office", _("县委县政府办（减负办）")
     ORGANIZATION = "organization", _("县委组织部")
     DISCIPLINE = "discipline", _("县纪委监委")
+    STAFFING = "staffing", _("县委编办")
 
 
 class Department(models.Model):
@@ -157,6 +158,7 @@ class Role(models.TextChoices):
     ORG_REP = "org_rep", _("企业/社会组织代表")
     ORG_DEPARTMENT = "org_department", _("组织部")
     DISCIPLINE = "discipline", _("纪委监委")
+    STAFFING_OFFICE = "staffing_office", _("县委编办")
     PLATFORM_ADMIN = "platform_admin", _("平台管理员")
 
 

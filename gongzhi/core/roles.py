@@ -14,7 +14,7 @@ from gongzhi.engines.divisions import prefix
 from .models import DepartmentKind, Level, Role
 
 # Roles whose scope is a whole county (they read across townships and departments of the county).
-COUNTY_WIDE: set[str] = {Role.COUNTY_OFFICE, Role.ORG_DEPARTMENT, Role.DISCIPLINE}
+COUNTY_WIDE: set[str] = {Role.COUNTY_OFFICE, Role.ORG_DEPARTMENT, Role.DISCIPLINE, Role.STAFFING_OFFICE}
 STAFF_ROLES: set[str] = {
     Role.COUNTY_OFFICE,
     Role.DEPARTMENT_STAFF,
@@ -23,6 +23,7 @@ STAFF_ROLES: set[str] = {
     Role.VILLAGE_COMMITTEE,
     Role.ORG_DEPARTMENT,
     Role.DISCIPLINE,
+    Role.STAFFING_OFFICE,
     Role.PLATFORM_ADMIN,
 }
 
@@ -31,6 +32,7 @@ _DEPT_ROLE: dict[str, str] = {
     DepartmentKind.COUNTY_OFFICE: Role.COUNTY_OFFICE,
     DepartmentKind.ORGANIZATION: Role.ORG_DEPARTMENT,
     DepartmentKind.DISCIPLINE: Role.DISCIPLINE,
+    DepartmentKind.STAFFING: Role.STAFFING_OFFICE,
 }
 
 

@@ -23,6 +23,7 @@ from gongzhi.core.models import (
     Position,
     Representative,
     Resident,
+    Role,
     User,
 )
 from gongzhi.core.roles import grants_for
@@ -85,6 +86,7 @@ def test_demo_county_shape_small() -> None:
         DepartmentKind.COUNTY_OFFICE,
         DepartmentKind.ORGANIZATION,
         DepartmentKind.DISCIPLINE,
+        DepartmentKind.STAFFING,
     }
     assert depts.filter(name="县住房和城乡建设局").exists()
 
@@ -128,7 +130,7 @@ def test_demo_logins_exist_with_the_printed_role() -> None:
         if login.phone:
             assert login.phone in text
         assert user.check_password(demo.DEMO_PASSWORD) is login.password
-    assert len(seen_roles) == 10  # one login per role
+    assert seen_roles == set(Role.values)  # one login per role
 
     leader = demo.login_user(demo.DEMO_LOGINS[3])
     staff = demo.login_user(demo.DEMO_LOGINS[4])
@@ -140,7 +142,7 @@ def test_demo_logins_exist_with_the_printed_role() -> None:
     assert v_unit.kind == "村" and v_unit.parent_id == t_leader.unit_id
     zhujian = demo.login_user(demo.DEMO_LOGINS[2])
     assert grants_for(zhujian)[0].department_name == "县住房和城乡建设局"
-    rep = demo.login_user(demo.DEMO_LOGINS[8])
+    rep = demo.login_user(next(lg for lg in demo.DEMO_LOGINS if lg.role == Role.ORG_REP))
     assert rep.phone == demo.ORG_REP_PHONE and rep.representative.phone == demo.ORG_REP_PHONE
     # The resident logs in by phone: a verified resident of the demo village, phone unique in the county.
     resident = Resident.objects.get(phone=demo.RESIDENT_PHONE)

@@ -89,7 +89,7 @@ def test_township_round_trip_and_scope(people, tree):
     before = snapshot()
     result = import_file(actor=staff, kind="roster", filename="all.xlsx", data=export_workbook(actor=staff))
     assert all(c.created == c.updated == 0 for c in result.counts.values()), result.summary()
-    assert result.counts["departments"].unchanged == 5 and result.counts["residents"].unchanged == 3
+    assert result.counts["departments"].unchanged == 6 and result.counts["residents"].unchanged == 3
     assert snapshot()["resident_rows"] == before["resident_rows"]
 
 

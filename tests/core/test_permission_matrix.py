@@ -27,6 +27,7 @@ ROLES = [
     "village_committee",
     "org_department",
     "discipline",
+    "staffing_office",
     "resident",
     "org_rep",
     "other_township_staff",
@@ -40,6 +41,7 @@ STAFF = {
     "village_committee",
     "org_department",
     "discipline",
+    "staffing_office",
     "other_township_staff",
 }
 RESIDENT_READERS = {"admin", "township_leader", "township_staff", "village_committee"}
