@@ -1,77 +1,27 @@
 """The permission matrix: (method, URL, role) -> expected status, for every URL and API endpoint.
 
-Every later pillar adds its rows here. A URL pattern or API operation missing from ``MATRIX`` fails
-``test_matrix_covers_every_url``, so nothing can ship without a decision on who may use it.
+Core rows are here; each pillar adds its rows in ``tests/<app>/matrix_*.py`` (collected below). A URL pattern or API
+operation missing from the matrix fails ``test_matrix_covers_every_url``, so nothing can ship without a decision on
+who may use it. A denied request must change nothing: extensions may give a ``snapshot()`` compared before/after.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import re
+from types import ModuleType
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+import tests
 from gongzhi.api import api
 from gongzhi.core.auth import token_create
 from gongzhi.core.models import ApiToken, User
-
-ROLES = [
-    "anonymous",
-    "admin",
-    "county_office",
-    "department_staff",
-    "township_leader",
-    "township_staff",
-    "village_committee",
-    "org_department",
-    "discipline",
-    "staffing_office",
-    "resident",
-    "org_rep",
-    "other_township_staff",
-]
-STAFF = {
-    "admin",
-    "county_office",
-    "department_staff",
-    "township_leader",
-    "township_staff",
-    "village_committee",
-    "org_department",
-    "discipline",
-    "staffing_office",
-    "other_township_staff",
-}
-RESIDENT_READERS = {"admin", "township_leader", "township_staff", "village_committee"}
-IMPORTERS = {
-    "admin",
-    "county_office",
-    "township_leader",
-    "township_staff",
-    "village_committee",
-    "other_township_staff",
-}
-
-
-def web(
-    allowed: set[str], ok: int = 200, denied: int = 403, anonymous: int = 302, **overrides: int
-) -> dict[str, int]:
-    """Expected statuses for a login-required page."""
-    out = {r: (ok if r in allowed else denied) for r in ROLES}
-    out["anonymous"] = anonymous
-    out.update(overrides)
-    return out
-
-
-def api_row(allowed: set[str], ok: int = 200, denied: int = 403, **overrides: int) -> dict[str, int]:
-    """Expected statuses for an API endpoint: as a page, but anonymous callers get 401 instead of a redirect."""
-    return web(allowed, ok=ok, denied=denied, anonymous=401, **overrides)
-
-
-EVERYONE = set(ROLES) - {"anonymous"}
-ALL = {r: 200 for r in ROLES}
+from tests.matrix import ALL, EVERYONE, IMPORTERS, RESIDENT_READERS, ROLES, STAFF, api_row, web
 
 # (method, path template, expected by role). Path params: {code} = 东河镇 (township T1 in county A),
 # {token_id} = a token owned by "admin", {kind} = residents.
@@ -135,6 +85,19 @@ MATRIX: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/api/v1/audit/verify", api_row({"admin", "discipline"})),
 ]
 
+
+def _extensions() -> list[ModuleType]:
+    mods = []
+    for info in pkgutil.walk_packages(tests.__path__, "tests."):
+        if info.name.rsplit(".", 1)[-1].startswith("matrix_"):
+            mods.append(importlib.import_module(info.name))
+    return mods
+
+
+EXTENSIONS = _extensions()
+for _ext in EXTENSIONS:
+    MATRIX += _ext.ROWS
+
 # URL prefixes owned by Django itself (admin pages enforce is_staff/superuser; static files are public).
 EXEMPT_PREFIXES = ("/admin/", "/static/", "/media/")
 EXEMPT_EXACT = {"/bench/bare"}  # only mounted when GONGZHI_BENCH_VIEWS=1
@@ -190,7 +153,10 @@ def test_permission_matrix(
     method: str, path: str, role: str, expected: int, users: dict[str, User], tree: Any
 ) -> None:
     admin_token, _ = token_create(user=users["admin"], name="matrix")
-    url = path.format(code=tree.t1.code, token_id=admin_token.pk, kind="residents")
+    params: dict[str, Any] = {"code": tree.t1.code, "token_id": admin_token.pk, "kind": "residents"}
+    for ext in EXTENSIONS:
+        params.update(ext.params(tree, users))
+    url = path.format(**params)
     client = Client()
     if users[role] is not None:
         client.force_login(users[role])
@@ -199,6 +165,12 @@ def test_permission_matrix(
         kwargs = {"data": {"name": "t"}, "content_type": "application/json"}
     if path == "/i18n/setlang/":
         kwargs = {"data": {"language": "en", "next": "/"}}
+    for ext in EXTENSIONS:
+        extra = getattr(ext, "request_kwargs", None)
+        if extra is not None and (found := extra(method, path, params)) is not None:
+            kwargs = found
+    denied = expected in (302, 401, 403, 404, 405) and method != "GET"
+    snapshots = [ext.snapshot() for ext in EXTENSIONS if hasattr(ext, "snapshot")] if denied else []
     response = getattr(client, method.lower())(url, **kwargs)
     assert response.status_code == expected, (
         f"{method} {url} as {role}: got {response.status_code}, expected {expected}"
@@ -208,3 +180,6 @@ def test_permission_matrix(
         assert set(body) == {"code", "message", "detail"}
     if "{token_id}" in path and role != "admin":
         assert ApiToken.objects.get(pk=admin_token.pk).revoked_at is None, "a denied revoke changed the token"
+    if denied:
+        after = [ext.snapshot() for ext in EXTENSIONS if hasattr(ext, "snapshot")]
+        assert after == snapshots, f"a denied {method} {url} as {role} changed data"
