@@ -81,8 +81,14 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 def _register_routers() -> None:
     from gongzhi.core.api import router as core_router
+    from gongzhi.duties.api import router as duties_router
+    from gongzhi.duties.api import task_router
+    from gongzhi.duties.summons_api import router as summons_router
 
     api.add_router("/", core_router)
+    api.add_router("/summons", summons_router)
+    api.add_router("/duties", duties_router)
+    api.add_router("/tasks", task_router)
 
 
 _register_routers()

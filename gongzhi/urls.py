@@ -11,6 +11,9 @@ admin.site.site_title = "共治 Gongzhi"
 urlpatterns = [
     path("", include("gongzhi.core.urls")),
     path("roster/", include("gongzhi.core.roster_urls")),
+    path("duties/", include("gongzhi.duties.urls")),
+    path("tasks/", include("gongzhi.duties.task_urls")),
+    path("summons/", include("gongzhi.duties.summons_urls")),
     path("api/v1/", api.urls),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False), name="api-docs"),
     path("i18n/", include("django.conf.urls.i18n")),

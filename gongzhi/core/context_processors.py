@@ -18,6 +18,18 @@ from .permissions import AUDIT_READERS, RESIDENT_READERS, ROSTER_WRITERS
 from .roles import STAFF_ROLES, grants_for
 from .urlcache import reverse
 
+# Roles that send, receive or oversee tasks and summonses (P1).
+TASK_ROLES: set[str] = {
+    Role.COUNTY_OFFICE,
+    Role.DEPARTMENT_STAFF,
+    Role.TOWNSHIP_LEADER,
+    Role.TOWNSHIP_STAFF,
+    Role.ORG_DEPARTMENT,
+    Role.DISCIPLINE,
+    Role.STAFFING_OFFICE,
+    Role.PLATFORM_ADMIN,
+}
+
 
 @cache
 def _head_assets() -> str:
@@ -65,6 +77,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         nav.append((_("部门"), reverse("core:departments"), "departments"))
         nav.append((_("干部"), reverse("core:cadres"), "cadres"))
         nav.append((_("企业与社会组织"), reverse("core:organizations"), "organizations"))
+    if roles & STAFF_ROLES:
+        nav.append((_("履职清单"), reverse("duties:lists"), "duties"))
+    if roles & TASK_ROLES:
+        nav.append((_("任务准入"), reverse("tasks:list"), "tasks"))
+        nav.append((_("吹哨报到"), reverse("summons:list"), "summons"))
     if roles & RESIDENT_READERS:
         nav.append((_("居民"), reverse("core:residents"), "residents"))
     if roles & (ROSTER_WRITERS | RESIDENT_READERS):

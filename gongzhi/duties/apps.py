@@ -6,3 +6,7 @@ class DutiesConfig(AppConfig):
     label = "duties"
     verbose_name = "履职事项与任务准入"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Registers the home-page providers (core.home.PROVIDERS) of the duties pillar.
+        from . import home, summons  # noqa: F401
