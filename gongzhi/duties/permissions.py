@@ -34,7 +34,9 @@ def can_view_unit_duties(user: Any, unit: AdminUnit) -> bool:
         return True
     # Township and village staff also read their county's template list.
     if unit.level == "county":
-        return any(g.role in STAFF_ROLES and g.unit_prefix.startswith(unit.code[:6]) for g in grants_for(user))
+        return any(
+            g.role in STAFF_ROLES and g.unit_prefix.startswith(unit.code[:6]) for g in grants_for(user)
+        )
     return False
 
 
@@ -73,3 +75,33 @@ def is_township_member(user: Any, township: AdminUnit, *, leader: bool = False) 
 
 def can_read_county(user: Any, county: AdminUnit) -> bool:
     return covers(user, county.code, COUNTY_READERS)
+
+
+# 吹哨报到: who takes part in summonses at all (the list page and API answer 403 to everyone else).
+SUMMONS_ROLES: set[str] = TOWNSHIP_ROLES | {Role.DEPARTMENT_STAFF} | COUNTY_READERS
+
+
+def can_use_summons(user: Any) -> bool:
+    return any(g.role in SUMMONS_ROLES for g in grants_for(user))
+
+
+def can_view_summons(user: Any, township: AdminUnit, *, department_ids: set[int], draft: bool) -> bool:
+    """A summons: its township's staff and the admin always; once issued, also the county-wide readers and the
+    staff of a summoned department. A draft stays inside the township until its leader issues it."""
+    if covers(user, township.code, TOWNSHIP_ROLES | {Role.PLATFORM_ADMIN}):
+        return True
+    if draft:
+        return False
+    if covers(user, township.code, COUNTY_READERS):
+        return True
+    return any(
+        g.role == Role.DEPARTMENT_STAFF
+        and g.department_id in department_ids
+        and township.code.startswith(g.unit_prefix)
+        for g in grants_for(user)
+    )
+
+
+def can_configure_summons(user: Any, county: AdminUnit) -> bool:
+    """Acknowledgement limits per ground and rating indicators: the county office (and the admin)."""
+    return covers(user, county.code, {Role.COUNTY_OFFICE, Role.PLATFORM_ADMIN})
