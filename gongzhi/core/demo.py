@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 from itertools import islice
 from typing import Any, TextIO
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, connection, models, transaction
@@ -301,6 +302,12 @@ def build_demo_county(progress: Progress = None, *, scale: float = 1.0) -> bool:
             if AdminUnit.objects.filter(code=COUNTY_CODE).exists():  # a concurrent run got there first
                 return False
             counts = _DemoBuilder(random.Random(RANDOM_SEED), scale, say).build()
+            # Pillars add their demo data through an app hook, so core never imports them.
+            county = AdminUnit.objects.get(code=COUNTY_CODE)
+            for cfg in apps.get_app_configs():
+                hook = getattr(cfg, "build_demo", None)
+                if hook is not None:
+                    counts.update(hook(county=county, say=say))
             audit_record(
                 actor=None, action="demo.build", object_type="admin_unit", object_id=COUNTY_CODE, data=counts
             )
