@@ -171,6 +171,68 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_duties(args: argparse.Namespace) -> int:
+    """P1 operations from the command line: import/export a duty-list workbook, escalate overdue summonses."""
+    _setup()
+    import datetime as dt
+
+    from gongzhi.core.imports import ImportFailed, system_actor
+    from gongzhi.core.models import AdminUnit
+
+    if args.action == "escalate":
+        from gongzhi.duties.summons import summons_escalate_overdue
+
+        n = summons_escalate_overdue()
+        print(f"超时未响应的吹哨：新上报县减负办 {n} 个部门")
+        return 0
+    if args.action == "export":
+        from gongzhi.duties.gate import current_list
+        from gongzhi.duties.listio import export_duty_list
+
+        unit = AdminUnit.objects.filter(code=args.unit).first()
+        duty_list = current_list(unit) if unit is not None else None
+        if duty_list is None:
+            print(f"{args.unit} 没有现行的履职事项清单", file=sys.stderr)
+            return 1
+        Path(args.file).write_bytes(export_duty_list(duty_list))
+        print(f"已导出 {duty_list} 到 {args.file}")
+        return 0
+    from gongzhi.duties.listio import MappingUnsure, import_duty_lists
+
+    county = AdminUnit.objects.filter(code=args.county).first()
+    township = AdminUnit.objects.filter(code=args.township).first() if args.township else None
+    if county is None or (args.township and township is None):
+        print("找不到指定的县或乡镇（请使用 12 位区划代码）", file=sys.stderr)
+        return 1
+    try:
+        day = dt.date.fromisoformat(args.effective_from) if args.effective_from else dt.date.today()
+    except ValueError:
+        print("生效日期格式应为 YYYY-MM-DD", file=sys.stderr)
+        return 1
+    path = Path(args.file)
+    try:
+        result = import_duty_lists(
+            actor=system_actor(),
+            file_name=path.name,
+            data=path.read_bytes(),
+            county=county,
+            township=township,
+            effective_from=day,
+        )
+    except MappingUnsure as e:
+        print("无法确定列对应关系，请在网页导入界面确认列映射，未写入任何数据：", file=sys.stderr)
+        for err in e.errors[:50]:
+            print("  " + err.text(), file=sys.stderr)
+        return 1
+    except ImportFailed as e:
+        print(f"导入失败，未写入任何数据（共 {len(e.errors)} 处错误）：", file=sys.stderr)
+        for err in e.errors[:200]:
+            print("  " + err.text(), file=sys.stderr)
+        return 1
+    print(f"导入成功：{result.summary()}")
+    return 0
+
+
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup()
     from django.core.management import execute_from_command_line
@@ -223,6 +285,19 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("restore", help="从备份文件恢复到空数据库")
     r.add_argument("file")
     r.set_defaults(func=cmd_restore)
+
+    du = sub.add_parser("duties", help="履职事项清单导入导出、超时吹哨上报")
+    dsub = du.add_subparsers(dest="action", required=True)
+    di = dsub.add_parser("import", help="导入履职事项清单 .xlsx/.csv（全部成功才写入）")
+    di.add_argument("file")
+    di.add_argument("--county", required=True, help="县级 12 位区划代码")
+    di.add_argument("--township", default=None, help="乡镇 12 位区划代码；文件内含乡镇列时省略")
+    di.add_argument("--effective-from", default=None, help="生效日期 YYYY-MM-DD，默认今天")
+    de = dsub.add_parser("export", help="导出乡镇（或县级模板）现行清单为 .xlsx")
+    de.add_argument("unit", help="乡镇或县的 12 位区划代码")
+    de.add_argument("file")
+    dsub.add_parser("escalate", help="把超时未响应的吹哨上报县减负办（供定时任务调用）")
+    du.set_defaults(func=cmd_duties)
 
     m = sub.add_parser("manage", help="运行 Django 管理命令", add_help=False)
     m.add_argument("rest", nargs=argparse.REMAINDER)
