@@ -11,6 +11,7 @@ admin.site.site_title = "共治 Gongzhi"
 urlpatterns = [
     path("", include("gongzhi.core.urls")),
     path("roster/", include("gongzhi.core.roster_urls")),
+    path("duties/io/", include("gongzhi.duties.import_urls")),
     path("duties/", include("gongzhi.duties.urls")),
     path("tasks/", include("gongzhi.duties.task_urls")),
     path("summons/", include("gongzhi.duties.summons_urls")),
