@@ -42,7 +42,7 @@ RULE_LABELS = {
 }
 
 # Defaults, calibrated on the county template (gongzhi.duties.catalog), its sample tasks and the bench's paraphrases:
-# true matches score 43 and up there, off-list tasks 35 and below; the closest pair of items of different categories
+# true matches score 43 and up there (one paraphrase excepted), off-list tasks 35 and below; the closest pair of items of different categories
 # (土地承包经营纠纷 调解 / 仲裁) is 6.6 apart, so a 5-point margin separates a near-tie from a different duty.
 DEFAULT_THRESHOLD = 40.0
 DEFAULT_CITE_THRESHOLD = 30.0
