@@ -50,7 +50,8 @@ def township_tasks(user: Any, grant: Grant) -> Section:
 @provider(Role.DEPARTMENT_STAFF)
 def department_tasks(user: Any, grant: Grant) -> Section:
     qs = Task.objects.filter(
-        department_id=grant.department_id, status__in=(TaskStatus.HELD, TaskStatus.REFUSED, TaskStatus.DENIED)
+        department_id=grant.department_id or 0,
+        status__in=(TaskStatus.HELD, TaskStatus.REFUSED, TaskStatus.DENIED),
     ).order_by("-id")
     return Section(
         title=_("本部门交办任务：待审核或被退回"),

@@ -117,7 +117,7 @@ def _item_values(item: DutyItem) -> dict[str, str]:
         return d.name if d is not None else ""
 
     return {
-        "category": Category(item.category).label,
+        "category": str(Category(item.category).label),
         "name": item.name,
         "content": item.content,
         "basis": item.basis,
@@ -174,8 +174,10 @@ def list_diff(old: DutyList, new: DutyList) -> ListDiff:
     before = {i.lineage: i for i in list_items(old)}
     after = {i.lineage: i for i in list_items(new)}
     labels = dict(ITEM_FIELDS)
-    added = [(i.number, i.name, Category(i.category).label) for k, i in after.items() if k not in before]
-    removed = [(i.number, i.name, Category(i.category).label) for k, i in before.items() if k not in after]
+    added = [(i.number, i.name, str(Category(i.category).label)) for k, i in after.items() if k not in before]
+    removed = [
+        (i.number, i.name, str(Category(i.category).label)) for k, i in before.items() if k not in after
+    ]
     changed: list[ItemChange] = []
     unchanged = 0
     for k, i in after.items():
@@ -381,43 +383,36 @@ def adjustment_decide(
             if adj.action != AdjustmentAction.ADD and not any(d.lineage == adj.item_lineage for d in data):
                 raise ServiceError("invalid_state", "该事项已不在现行清单中，申请无法执行")
             if adj.action in (AdjustmentAction.ADD, AdjustmentAction.CHANGE):
-                resolve = {
-                    "lead_department_id": _dept_by_name(county, p.get("lead_department", ""), "牵头部门"),
-                    "reclaimed_by_id": _dept_by_name(county, p.get("reclaimed_by", ""), "承接部门"),
-                    "power_department_id": _dept_by_name(
-                        county, p.get("power_department", ""), "所需权力所在部门"
-                    ),
-                    "assisting_ids": tuple(
-                        sorted(
-                            x
-                            for x in (_dept_by_name(county, a, "配合部门") for a in p.get("assisting", []))
-                            if x
-                        )
-                    ),
-                }
-                fields = {
-                    k: p.get(k, "")
-                    for k in (
-                        "category",
-                        "name",
-                        "content",
-                        "basis",
-                        "township_part",
-                        "department_part",
-                        "current_practice",
+
+                def proposed_item(number: str, lineage: str) -> ItemData:
+                    assisting = (_dept_by_name(county, a, "配合部门") for a in p.get("assisting", []))
+                    return ItemData(
+                        category=p["category"],
+                        number=number,
+                        name=p["name"],
+                        content=p.get("content", ""),
+                        basis=p.get("basis", ""),
+                        lead_department_id=_dept_by_name(county, p.get("lead_department", ""), "牵头部门"),
+                        assisting_ids=tuple(sorted(x for x in assisting if x)),
+                        township_part=p.get("township_part", ""),
+                        department_part=p.get("department_part", ""),
+                        reclaimed_by_id=_dept_by_name(county, p.get("reclaimed_by", ""), "承接部门"),
+                        current_practice=p.get("current_practice", ""),
+                        power_department_id=_dept_by_name(
+                            county, p.get("power_department", ""), "所需权力所在部门"
+                        ),
+                        lineage=lineage,
                     )
-                }
+
             if adj.action == AdjustmentAction.ADD:
-                data.append(
-                    ItemData(number=_next_number(items, p["category"]), lineage="", **fields, **resolve)
-                )
+                data.append(proposed_item(_next_number(items, p["category"]), ""))
             elif adj.action == AdjustmentAction.CHANGE:
                 for idx, d in enumerate(data):
                     if d.lineage == adj.item_lineage:
-                        number = (
-                            d.number if d.category == p["category"] else _next_number(items, p["category"])
+                        same = d.category == p["category"]
+                        data[idx] = proposed_item(
+                            d.number if same else _next_number(items, p["category"]), d.lineage
                         )
-                        data[idx] = ItemData(number=number, lineage=d.lineage, **fields, **resolve)
             else:
                 data = [d for d in data if d.lineage != adj.item_lineage]
             (new_list,) = publish_lists(

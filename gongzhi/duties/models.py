@@ -85,7 +85,7 @@ class DutyItem(models.Model):
         related_name="+",
         verbose_name=_("牵头部门"),
     )
-    assisting = models.ManyToManyField(
+    assisting: models.ManyToManyField[Department, DutyItemAssist] = models.ManyToManyField(
         Department, through="DutyItemAssist", related_name="+", blank=True, verbose_name=_("配合部门")
     )
     township_part = models.TextField(_("乡镇职责"), blank=True)

@@ -69,7 +69,7 @@ def can_decide_gate(user: Any, township: AdminUnit) -> bool:
 
 
 def is_township_member(user: Any, township: AdminUnit, *, leader: bool = False) -> bool:
-    roles = {Role.TOWNSHIP_LEADER} if leader else TOWNSHIP_ROLES
+    roles: set[str] = {Role.TOWNSHIP_LEADER} if leader else TOWNSHIP_ROLES
     return covers(user, township.code, roles)
 
 

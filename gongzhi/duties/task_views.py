@@ -97,7 +97,7 @@ def task_send_view(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return render(request, "duties/tasks/send.html", _send_context(request, user, {"townships": []}))
     p = request.POST
-    values = {
+    values: dict[str, Any] = {
         "department": _int(p.get("department")),
         "townships": [i for i in (_int(v) for v in p.getlist("townships")) if i is not None],
         "title": p.get("title", ""),
@@ -272,7 +272,7 @@ def cited_items_view(request: HttpRequest) -> HttpResponse:
     user = authenticated_user(request)
     if not sender_departments(user):
         raise PermissionDenied
-    township = gate.sendable_townships(user).filter(pk=_int(request.GET.get("township"))).first()
+    township = gate.sendable_townships(user).filter(pk=_int(request.GET.get("township")) or 0).first()
     duty_list = gate.current_list(township) if isinstance(township, AdminUnit) else None
     items = (
         DutyItem.objects.filter(duty_list=duty_list).only("id", "number", "name", "category")
