@@ -326,10 +326,10 @@ def _xlsx(data: bytes, name: str) -> HttpResponse:
 
 @login_required
 @require_GET
-def export_view(request: HttpRequest, list_id: int) -> HttpResponse:
+def export_view(request: HttpRequest, duty_list_id: int) -> HttpResponse:
     if not is_staff_user(request.user):
         raise PermissionDenied
-    dl = DutyList.objects.select_related("owner").filter(pk=list_id).first()
+    dl = DutyList.objects.select_related("owner").filter(pk=duty_list_id).first()
     if dl is None or not listio.can_export_list(request.user, dl):
         raise Http404
     return _xlsx(listio.export_duty_list(dl), f"{dl.owner.name}履职事项清单-第{dl.version}版.xlsx")
