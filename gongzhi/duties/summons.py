@@ -148,6 +148,11 @@ def _minutes(delta: timedelta) -> float:
     return round(delta.total_seconds() / 60, 1)
 
 
+def fmt_minutes(m: float | None) -> str:
+    """45.0 -> "45", 45.5 -> "45.5"."""
+    return "" if m is None else f"{m:g}"
+
+
 def target_overdue(target: SummonsTarget, summons: Summons, now: datetime) -> bool:
     return (
         summons.status == SummonsStatus.OPEN
@@ -272,7 +277,7 @@ class TargetState:
     minutes_taken: float | None
     late: bool
     overdue: bool
-    minutes_left: float | None
+    minutes_left: int | None
     reports: list[SummonsReport]
     can_ack: bool = False
     can_report: bool = False
@@ -318,9 +323,9 @@ def summons_view(user: Any, s: Summons, *, now: datetime | None = None) -> Summo
         )
     for t in s.targets.all():
         reports = list(t.reports.all())
-        left = None
+        left: int | None = None
         if is_open and t.acknowledged_at is None and t.ack_due is not None:
-            left = _minutes(t.ack_due - now)
+            left = math.ceil((t.ack_due - now).total_seconds() / 60)
         st = TargetState(
             target=t,
             minutes_taken=target_minutes_taken(t, s),
@@ -339,7 +344,7 @@ def summons_view(user: Any, s: Summons, *, now: datetime | None = None) -> Summo
                     t.acknowledged_at,
                     "ack",
                     _("%(dept)s 报到") % {"dept": t.department.name},
-                    _("用时 %(m)s 分钟") % {"m": st.minutes_taken},
+                    _("用时 %(m)s 分钟") % {"m": fmt_minutes(st.minutes_taken)},
                     late=st.late,
                 )
             )

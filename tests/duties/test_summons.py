@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from gongzhi.core.errors import NotFoundError, PermissionDeniedError, ServiceError
-from gongzhi.core.models import AuditEvent, DepartmentKind, User
+from gongzhi.core.models import AuditEvent, Department, DepartmentKind, User
 from gongzhi.duties import summons as svc
 from gongzhi.duties.models import (
     RatingIndicator,
@@ -169,6 +169,8 @@ def test_staff_draft_waits_for_the_leader(users: dict[str, User], tree: Any) -> 
     for role in ("department_staff", "county_office"):
         with pytest.raises(NotFoundError):
             svc.summons_get(users[role], s.pk)
+        assert not svc.summons_list(users[role]).filter(pk=s.pk).exists()
+    assert svc.summons_list(users["admin"], status="draft").get().pk == s.pk
     with pytest.raises(PermissionDeniedError):
         svc.summons_issue(actor=users["township_staff"], summons_id=s.pk)
     with pytest.raises(NotFoundError):
@@ -276,7 +278,7 @@ def test_duty_item_must_come_from_the_townships_current_list(users: dict[str, Us
     other = make_list(tree.t2, tree.county, d)
     current = make_list(tree.t1, tree.county, d)
     with pytest.raises(ServiceError, match="不在本乡镇现行履职事项清单中"):
-        _issue(users, tree, duty_item_id=other.items.first().pk)
+        _issue(users, tree, duty_item_id=other.items.order_by("id")[0].pk)
     item = current.items.get(name="农村危房改造")
     s = _issue(users, tree, duty_item_id=item.pk)
     assert s.duty_item == item
@@ -546,9 +548,10 @@ def test_overdue_reaches_the_county_office_and_escalation_is_idempotent(
     api = office.get("/api/v1/summons?overdue=true").json()
     assert [x["id"] for x in api["items"]] == [late.pk] and api["items"][0]["overdue"] is True
     # The county office of the other county does not see it.
-    other_office = cadre(
-        department=DepartmentFactory(county=tree.county_b, kind=DepartmentKind.COUNTY_OFFICE)
+    office_b = Department.objects.create(
+        county=tree.county_b, name="邻县减负办", kind=DepartmentKind.COUNTY_OFFICE
     )
+    other_office = cadre(department=office_b)
     assert "超时的吹哨" not in _client(other_office).get("/").content.decode()
 
     assert svc.summons_escalate_overdue(now=now) == 1
@@ -703,6 +706,7 @@ def test_leader_issues_from_the_page_and_department_acks_in_one_click(
     assert t.score == 100
     page = leader.get(f"/summons/{s.pk}/").content.decode()
     assert "评价 100.00 分" in page and "乡镇办结" in page and "险情排除" in page
+    assert "乡镇评价 县住房和城乡建设局：100.00 分" in page  # the rating is on the timeline too
 
 
 def test_new_form_errors_are_inline_and_keep_input(users: dict[str, User], tree: Any) -> None:
@@ -728,9 +732,9 @@ def test_item_partial_preselects_the_listed_departments(users: dict[str, User], 
     # A township that is not the user's falls back to the user's own; its items are never offered.
     other = make_list(tree.t2, tree.county, tree_departments(tree))
     html = c.get(
-        f"/summons/new/departments/?township={tree.t2.pk}&duty_item={other.items.first().pk}"
-    ).content
-    assert b"checked" not in html
+        f"/summons/new/departments/?township={tree.t2.pk}&duty_item={other.items.order_by('id')[0].pk}"
+    ).content.decode()
+    assert "checked" not in html
 
 
 def test_settings_page(users: dict[str, User], tree: Any) -> None:
