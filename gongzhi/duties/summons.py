@@ -634,7 +634,13 @@ def _issue(*, actor: Any, s: Summons, county: AdminUnit, now: datetime) -> None:
 
 def _locked(actor: Any, summons_id: int) -> tuple[Summons, list[SummonsTarget]]:
     """Fetch-and-check under a row lock: NotFoundError unless the actor may see the summons."""
-    s = Summons.objects.select_for_update().filter(pk=summons_id).select_related("township").first()
+    # Lock the summons row only (not the joined township): concurrent ack/report/close on one summons serialize.
+    s = (
+        Summons.objects.select_for_update(of=("self",))
+        .filter(pk=summons_id)
+        .select_related("township")
+        .first()
+    )
     if s is None:
         raise NotFoundError()
     targets = list(SummonsTarget.objects.filter(summons=s).select_related("department").order_by("id"))

@@ -275,7 +275,7 @@ def settings_put(request: HttpRequest, body: SettingsIn, county: str | None = No
         actor=request.user,
         county=c,
         ack_minutes=body.ack_minutes,
-        indicators=[i.dict() for i in body.indicators],
+        indicators=[i.model_dump() for i in body.indicators],
     )
     return _settings_out(data)
 
