@@ -22,6 +22,10 @@ class Item:
     text: str
     url: str = ""
     hint: str = ""
+    # An optional one-click action (a POST form with a button) right on the home page, so routine answers such as
+    # 报到 cost one click instead of open-then-click.
+    action: str = ""
+    action_label: Any = ""
 
 
 @dataclass

@@ -1079,6 +1079,8 @@ def _department_section(user: Any, grant: Grant) -> Section | None:
             _("%(town)s吹哨：%(t)s") % {"town": r["summons__township__name"], "t": r["summons__title"]},
             _detail_url(r["summons_id"]) + f"#target-{r['id']}",
             _left_hint(r["ack_due"], now),
+            action=django_reverse("summons:ack", args=[r["summons_id"], r["id"]]),
+            action_label=gettext_lazy("报到"),
         )
         for r in rows
     ]
