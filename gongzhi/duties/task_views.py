@@ -186,11 +186,15 @@ def task_detail_view(request: HttpRequest, task_id: int) -> HttpResponse:
 
 def _detail_context(user: Any, task: Any, error: str = "", form: str = "") -> dict[str, Any]:
     grant, contest = gate.task_extras(task)
+    actions = gate.task_actions(user, task, contest)
     return {
         "task": task,
         "grant": grant,
         "contest": contest,
-        "actions": gate.task_actions(user, task, contest),
+        "actions": actions,
+        # A refusal is shown inside the form that caused it while that form is still offered (on a phone the form
+        # sits a screen below the page top); otherwise, e.g. when someone else decided first, at the top.
+        "error_inline": form if error and actions.get(form) else "",
         "explanation": task.explanation,
         "suggestions": _labelled(task.explanation.get("suggestions")),
         "error": error,
