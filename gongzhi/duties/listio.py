@@ -52,7 +52,6 @@ __all__ = [
     "SheetGuess",
     "can_export_list",
     "can_manage_lists",
-    "cli_import",
     "export_duty_list",
     "guess_workbook",
     "import_duty_lists",
@@ -1955,69 +1954,3 @@ def can_export_list(user: Any, duty_list: DutyList) -> bool:
     """Staff who may see the list's township (its own staff, county-wide roles and departments of the county, the
     admin); a county template also to the staff of its townships."""
     return can_view_unit_duties(user, duty_list.owner)
-
-
-# --- command line ------------------------------------------------------------------------------------------------
-
-
-def cli_import(
-    path: str,
-    *,
-    county_code: str,
-    township_code: str | None = None,
-    effective_from: str | None = None,
-    out: Callable[[str], None] = print,
-) -> int:
-    """``gongzhi import duties <file> --county CODE [--township CODE] [--from YYYY-MM-DD]``: exit status 0 on
-    success, 1 when the file was refused (every problem printed), 2 for bad arguments."""
-    from pathlib import Path
-
-    from django.utils import timezone
-
-    from gongzhi.core.imports import system_actor
-
-    def unit(code: str, what: str) -> AdminUnit | None:
-        code = code.strip()
-        if len(code) in (6, 9):
-            code = code.ljust(12, "0")
-        u = AdminUnit.objects.filter(code=code).first()
-        if u is None:
-            out(f"找不到{what}：{code}")
-        return u
-
-    county = unit(county_code, "县（区）")
-    township = unit(township_code, "乡镇（街道）") if township_code else None
-    if county is None or (township_code and township is None):
-        return 2
-    try:
-        day = date.fromisoformat(effective_from) if effective_from else timezone.localdate()
-    except ValueError:
-        out("生效日期格式应为 YYYY-MM-DD")
-        return 2
-    file = Path(path)
-    try:
-        data = file.read_bytes()
-    except OSError as e:
-        out(f"无法读取文件：{e}")
-        return 2
-    try:
-        result = import_duty_lists(
-            actor=system_actor(),
-            file_name=file.name,
-            data=data,
-            county=county,
-            township=township,
-            effective_from=day,
-        )
-    except ImportFailed as e:
-        out(e.message)
-        if isinstance(e, MappingUnsure):
-            out("命令行导入要求表头可被自动识别；请修改表头，或在网页上确认列的对应关系后导入。")
-        for err in e.errors:
-            out("  " + err.text())
-        return 1
-    except ServiceError as e:
-        out(e.message)
-        return 1
-    out(f"{result.summary()}，用时 {result.seconds:.1f} 秒")
-    return 0

@@ -19,7 +19,6 @@ from gongzhi.duties.listio import (
     ImportFailed,
     ItemData,
     MappingUnsure,
-    cli_import,
     export_duty_list,
     guess_workbook,
     import_duty_lists,
@@ -650,37 +649,6 @@ def test_staffing_office_of_other_county_denied_admin_allowed(tree, users) -> No
     assert result.rows == 1
 
 
-def test_cli_import(tree, users, tmp_path) -> None:
-    data, expected = zhejiang_shape()
-    setup_departments(tree)
-    path = tmp_path / "东河镇.xlsx"
-    path.write_bytes(data)
-    lines: list[str] = []
-    assert (
-        cli_import(
-            str(path),
-            county_code="990102",
-            township_code=tree.t1.code,
-            effective_from="2025-01-01",
-            out=lines.append,
-        )
-        == 0
-    )
-    assert DutyList.objects.get(owner=tree.t1).items.count() == sum(expected.values())
-    lines.clear()
-    assert (
-        cli_import(
-            str(path),
-            county_code="990102",
-            township_code=tree.t1.code,
-            effective_from="2025-01-01",
-            out=lines.append,
-        )
-        == 1
-    )
-    assert any("须晚于" in line for line in lines)
-
-
 def test_template_workbook_imports_as_empty_and_its_notes_are_skipped(tree, users) -> None:
     data = template_workbook()
     guesses = guess_workbook(read_workbook("t.xlsx", data))
@@ -845,3 +813,113 @@ def test_export_permissions(client, users, tree) -> None:
         t.status_code == 200 and openpyxl.load_workbook(io.BytesIO(t.content)).sheetnames[0] == "基本履职事项"
     )
     assert client_for(users["resident"]).get(reverse("duties_io:template")).status_code == 403
+
+
+# --- more shapes and scopes --------------------------------------------------------------------------------------
+
+
+def test_two_row_header_parent_names_the_department(tree, users) -> None:
+    """ "对应上级部门" over "名称"/"职责" is the lead department and its part, not a second 事项名称."""
+    setup_departments(tree)
+    rows = [
+        ["序号", "事项名称", "对应上级部门", None, "镇街配合职责", "依据", None],
+        [None, None, "名称", "职责", None, "法律法规依据", "政策依据"],
+        [1, "耕地保护", "自然资源局", "执法查处", "巡查上报", "《土地管理法》", "省耕地保护办法"],
+    ]
+    data = book({"配合履职事项": rows}, {"配合履职事项": ["A1:A2", "B1:B2", "C1:D1", "E1:E2", "F1:G1"]})
+    (guess,) = guess_workbook(read_workbook("x.xlsx", data))
+    assert guess.sure and guess.header_row == 2
+    assert [c.key for c in guess.columns] == [
+        "number",
+        "name",
+        "lead",
+        "department_part",
+        "township_part",
+        "basis",
+        "basis",
+    ]
+    result = run(users, tree, data)
+    (item,) = items_of(DutyList.objects.get(pk=result.lists[0].list_id))
+    assert item[5] == "县自然资源局" and item[8] == "执法查处" and item[4] == "《土地管理法》\n省耕地保护办法"
+
+
+def test_guessed_header_asks_for_confirmation(tree, users) -> None:
+    rows = [["序号", "事项名称", "乡镇承担的具体任务"], [1, "村务公开", "公开"]]
+    data = book({"基本履职事项": rows})
+    with pytest.raises(MappingUnsure) as info:
+        run(users, tree, data)
+    assert any("推测为「乡镇职责」" in e.message for e in info.value.errors)
+    result = run(users, tree, data, mapping=mapping_of(info.value.sheets))
+    (item,) = items_of(DutyList.objects.get(pk=result.lists[0].list_id))
+    assert item[7] == "公开"
+
+
+def test_city_scope_by_admin_resolves_departments_per_county(tree, users) -> None:
+    setup_departments(tree)
+    tree.dept_b.short_name = "住建局"
+    tree.dept_b.save()
+    rows = [
+        ["乡镇", "序号", "事项名称", "对应上级部门"],
+        [tree.t1.code, 1, "危房改造", "住建局"],
+        [tree.tb.code, 1, "危房改造", "住建局"],
+    ]
+    data = book({"配合履职事项": rows})
+    with pytest.raises(PermissionDeniedError):
+        import_duty_lists(
+            actor=users["staffing_office"],
+            file_name="x.xlsx",
+            data=data,
+            county=tree.city,
+            township=None,
+            effective_from=D1,
+        )
+    result = import_duty_lists(
+        actor=users["admin"],
+        file_name="x.xlsx",
+        data=data,
+        county=tree.city,
+        township=None,
+        effective_from=D1,
+    )
+    leads = {lc.owner_name: items_of(DutyList.objects.get(pk=lc.list_id))[0][5] for lc in result.lists}
+    assert leads == {"东河镇": "县住房和城乡建设局", "邻镇": "邻县住建局"}
+    assert {DutyList.objects.get(pk=lc.list_id).county_id for lc in result.lists} == {
+        tree.county.pk,
+        tree.county_b.pk,
+    }
+
+
+def test_new_lineages_are_uuid4_hex(tree, users) -> None:
+    import uuid
+
+    run(users, tree, book({"基本履职事项": [["序号", "事项名称"]] + [[i, f"事项{i}"] for i in range(1, 30)]}))
+    for lineage in DutyItem.objects.values_list("lineage", flat=True):
+        u = uuid.UUID(hex=lineage)
+        assert (u.version, u.variant, u.hex) == (4, uuid.RFC_4122, lineage)
+
+
+def test_template_list_export_title(tree, users) -> None:
+    run(users, tree, book({"基本履职事项": [["序号", "事项名称"], [1, "村务公开"]]}), township=tree.county)
+    dl = DutyList.objects.get(owner=tree.county)
+    wb = openpyxl.load_workbook(io.BytesIO(export_duty_list(dl)))
+    assert wb["基本履职事项"]["A1"].value == "共治县履职事项清单（县级模板）"
+    assert "第 1 版（现行）" in wb["基本履职事项"]["A2"].value
+
+
+def test_page_confirm_with_a_wrong_mapping_shows_errors_and_keeps_the_file(client, users, tree) -> None:
+    client.force_login(users["staffing_office"])
+    rows = [["No", "事项名称", "对口科室"], [1, "村务公开", "x"]]
+    resp = client.post(
+        reverse("duties_io:import"),
+        {
+            "county": tree.county.pk,
+            "township": tree.t1.pk,
+            "effective_from": "2025-01-01",
+            "file": upload("a.xlsx", book({"基本履职事项": rows})),
+        },
+    )
+    url = re.search(r'action="(/duties/io/import/confirm/[\w-]+/)"', resp.content.decode()).group(1)
+    resp = client.post(url, {"s0-c0": "", "s0-c1": "name", "s0-c2": ""})  # still no 序号
+    assert resp.status_code == 400 and "缺少必填列「序号」" in resp.content.decode()
+    assert DutyList.objects.count() == 0
+    assert client.get(url).status_code == 200  # the file is still there for another try
