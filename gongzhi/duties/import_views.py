@@ -170,12 +170,7 @@ def _parse_form(request: HttpRequest, scopes: list[AdminUnit]) -> tuple[AdminUni
 
 
 def _result(request: HttpRequest, result: listio.ImportResult) -> HttpResponse:
-    return render(request, "duties/io/result.html", {"result": result, "totals": _totals(result)})
-
-
-def _totals(result: listio.ImportResult) -> list[tuple[str, int]]:
-    t = result.totals()
-    return [(listio.CATEGORY_LABELS[c], t[c]) for c in listio.CATEGORY_ORDER]
+    return render(request, "duties/io/result.html", {"result": result})
 
 
 @login_required
