@@ -1,7 +1,7 @@
 """Duty list import/export pages: thin — parse the request, check permission, call ``listio``.
 
-When the column mapping is unsure the uploaded file is kept server-side under a random token (a file in a private
-temporary directory, its name never taken from the client), remembered in the uploader's session, and the confirm
+When the column mapping is unsure the uploaded file is kept server-side under a random token (a file under
+``DATA_DIR/duty-imports``, its name never taken from the client), remembered in the uploader's session, and the confirm
 page asks for the mapping; the file is deleted after the import or after ``KEEP_SECONDS``.
 """
 
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -75,8 +74,9 @@ def _township_groups(scopes: list[AdminUnit]) -> list[tuple[AdminUnit, list[Admi
 
 
 def _store_dir() -> Path:
-    base = Path(getattr(settings, "DUTY_IMPORT_TMP_DIR", "") or tempfile.gettempdir())
-    path = base / "gongzhi-duty-imports"
+    # Under the app's private data directory, not a shared /tmp where another account could pre-create it.
+    configured = getattr(settings, "DUTY_IMPORT_TMP_DIR", "")
+    path = Path(configured) if configured else Path(settings.DATA_DIR) / "duty-imports"
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return path
 

@@ -923,3 +923,13 @@ def test_page_confirm_with_a_wrong_mapping_shows_errors_and_keeps_the_file(clien
     assert resp.status_code == 400 and "缺少必填列「序号」" in resp.content.decode()
     assert DutyList.objects.count() == 0
     assert client.get(url).status_code == 200  # the file is still there for another try
+
+
+def test_category_column_holding_domains_in_a_category_sheet(tree, users) -> None:
+    """Some lists use 类别 for a domain (党的建设 …): in a sheet named after its part that is not an error."""
+    rows = [["序号", "类别", "事项名称"], [1, "党的建设", "村务公开"], [2, "平安建设", "矛盾调处"]]
+    result = run(users, tree, book({"基本履职事项清单": rows}))
+    assert result.lists[0].counts == {"basic": 2, "cooperative": 0, "reclaimed": 0}
+    # Without the sheet's part, the same column must name a part.
+    e = refused(users, tree, book({"Sheet1": rows}), effective_from=D2)
+    assert [(x.row, x.column) for x in e.errors] == [(2, "类别"), (3, "类别")]
