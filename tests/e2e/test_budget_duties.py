@@ -129,8 +129,8 @@ def test_budget_acknowledge_summons(web: Any, demo: Demo, budget: Any) -> None:
     page = web.new_page("phone", user=_user("zhujian"))  # reported in from the field: a phone
     page.goto("/")
     with budget(page) as b:
-        b.click(page.locator("main").get_by_role("link", name=s.title))
-        b.click(page.get_by_role("button", name="报到", exact=True))
+        item = page.locator("main li", has=page.get_by_role("link", name=s.title))
+        b.click(item.get_by_role("button", name="报到", exact=True))
         expect(page.locator("article.sm-target")).to_contain_text("已报到")
     fits(page)
     target = s.targets.get()

@@ -167,6 +167,12 @@ def test_p1_done_when(web: Any, demo: Demo, viewport: str) -> None:
     shot(page, f"duties-grant-{viewport}")
     g = ResourceGrant.objects.get(task=tasks["held"])
     assert (str(g.funds), g.staff) == ("12.50", 2)
+    # The county's report counts the township's tasks by outcome, the approved one among them.
+    page.goto("/duties/reports/")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("任务准入与吹哨报到统计")
+    expect(page.get_by_role("row", name=demo.township.name).first).to_be_visible()
+    fits(page)
+    shot(page, f"duties-report-{viewport}")
 
     # ---- 3. the township inbox: admitted, assistance, approved — never the refused one -----------------------------
     login(page, demo, "staff")
@@ -205,11 +211,18 @@ def test_p1_done_when(web: Any, demo: Demo, viewport: str) -> None:
     expect(target).to_contain_text("剩余 18")
     shot(page, f"duties-summons-open-{viewport}")
 
-    # ---- 5. the department reports in from its home page: one click to open, one to report in ----------------------
+    # ---- 5. the department reports in with one click: on the phone from its home page, at the desk on the summons ---
     login(page, demo, "zhujian")
-    page.get_by_role("link", name="河道沿线违规搭建联合执法").click()
+    waiting = page.locator("main li", has=page.get_by_role("link", name="河道沿线违规搭建联合执法"))
     target = page.locator("article.sm-target", has=page.get_by_role("heading", name=DEPARTMENT))
-    target.get_by_role("button", name="报到").click()
+    expect(waiting).to_contain_text("剩余 18 分钟")
+    fits(page)
+    shot(page, f"duties-home-department-{viewport}")
+    if viewport == "phone":
+        waiting.get_by_role("button", name="报到", exact=True).click()
+    else:
+        waiting.get_by_role("link").click()
+        target.get_by_role("button", name="报到", exact=True).click()  # htmx: the page updates in place
     expect(target).to_contain_text("已报到")
     expect(target).to_contain_text("用时 12")
     fits(page)
