@@ -1,6 +1,5 @@
 """JSON API for duty lists, 动态调整 and the task gate. Same services and selectors as the pages."""
 
-
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
