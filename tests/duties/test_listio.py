@@ -889,13 +889,16 @@ def test_city_scope_by_admin_resolves_departments_per_county(tree, users) -> Non
     }
 
 
-def test_new_lineages_are_uuid4_hex(tree, users) -> None:
+def test_new_lineages_are_time_ordered_uuids(tree, users) -> None:
+    """UUIDv7 hex: valid, distinct, and in creation order (so PostgreSQL appends them to the lineage indexes)."""
     import uuid
 
     run(users, tree, book({"基本履职事项": [["序号", "事项名称"]] + [[i, f"事项{i}"] for i in range(1, 30)]}))
-    for lineage in DutyItem.objects.values_list("lineage", flat=True):
+    lineages = list(DutyItem.objects.order_by("position").values_list("lineage", flat=True))
+    for lineage in lineages:
         u = uuid.UUID(hex=lineage)
-        assert (u.version, u.variant, u.hex) == (4, uuid.RFC_4122, lineage)
+        assert (u.version, u.variant, u.hex) == (7, uuid.RFC_4122, lineage)
+    assert lineages == sorted(set(lineages))
 
 
 def test_template_list_export_title(tree, users) -> None:
