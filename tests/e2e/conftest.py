@@ -133,8 +133,20 @@ def sms_code(outbox: list[tuple[str, str]], phone: str) -> str:
 
 
 def no_horizontal_overflow(page: Page) -> None:
-    width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
-    assert width[0] <= width[1], f"page is wider than the viewport: scrollWidth {width[0]} > {width[1]}"
+    # clientWidth, not innerWidth: on an emulated phone innerWidth grows with the overflow, so it could never fail.
+    width = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    if width[0] > width[1]:
+        culprits = page.evaluate(
+            """(w) => [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > w + 1)
+                .filter(e => !e.closest('.table-wrap') || e.classList.contains('table-wrap')).slice(0, 8).map(e => e.tagName + (e.id ? '#' + e.id : '') + '.' + e.className + ':' + Math.round(e.getBoundingClientRect().right))""",
+            width[1],
+        )
+        raise AssertionError(
+            f"page is wider than the viewport: scrollWidth {width[0]} > {width[1]}: {culprits}"
+        )
 
 
 def shot(page: Page, name: str) -> None:
