@@ -306,21 +306,36 @@ def close_view(request: HttpRequest, summons_id: int) -> HttpResponse:
     )
 
 
+# One-click overall ratings and the score they give every indicator.
+OVERALL = {"satisfied": 5, "fair": 3, "unsatisfied": 1}
+
+
 @login_required
 @require_POST
 def rate_view(request: HttpRequest, summons_id: int, target_id: int) -> HttpResponse:
-    scores = {k.removeprefix("score_"): v for k, v in request.POST.items() if k.startswith("score_")}
-    return _act(
-        request,
-        summons_id,
-        f"target-{target_id}",
-        lambda: svc.summons_rate(
+    scores: dict[str, Any] = {
+        k.removeprefix("score_"): v for k, v in request.POST.items() if k.startswith("score_")
+    }
+    overall = request.POST.get("overall", "")
+
+    def rate() -> Any:
+        if not scores and overall in OVERALL:
+            # 满意 / 基本满意 / 不满意 in one click: the same score on every indicator (the detailed form remains).
+            township = svc.summons_get(request.user, summons_id).township
+            scores.update({i.key: OVERALL[overall] for i in svc.indicators_for(svc.county_of(township))})
+        return svc.summons_rate(
             actor=request.user,
             summons_id=summons_id,
             target_id=target_id,
             scores=scores,
             comment=request.POST.get("comment", ""),
-        ),
+        )
+
+    return _act(
+        request,
+        summons_id,
+        f"target-{target_id}",
+        rate,
         _("评价已保存"),
     )
 
