@@ -24,7 +24,6 @@ import argparse
 import os
 import sys
 import time
-import uuid
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -210,10 +209,11 @@ def _workbook(codes: list[str], items: list[Any], fmt: str, say: Any) -> bytes:
 
 
 def _baseline_rows(
-    towns: list[Any], items: list[Any], dept_ids: dict[tuple[int, str], int]
+    towns: list[Any], items: list[Any], dept_ids: dict[tuple[int, str], int], lineages: Any
 ) -> tuple[list[tuple[Any, ...]], list[tuple[int, int]]]:
     """The rows the import writes, prepared in memory: (id, list id, lineage, position, number, category, name,
-    content, basis, lead, township part, department part, reclaimed by, practice, power) and (item id, dept)."""
+    content, basis, lead, township part, department part, reclaimed by, practice, power) and (item id, dept); the
+    lineages come from the same generator the import uses."""
     order = {"basic": 0, "cooperative": 1, "reclaimed": 2}
     ordered = sorted(items, key=lambda it: order[it.category])
     prefix = {"basic": "基本-", "cooperative": "配合-", "reclaimed": "收回-"}
@@ -231,7 +231,7 @@ def _baseline_rows(
                 (
                     pk,
                     list_id,
-                    uuid.uuid4().hex,
+                    next(lineages),
                     pos,
                     prefix[it.category] + it.number,
                     it.category,
@@ -377,7 +377,7 @@ def main() -> int:
 
         # 1. Baseline: plain COPY of the same rows into tables with the same columns, no indexes or constraints;
         #    and, to show what the table's own indexes cost, the same COPY into a copy of it with its indexes.
-        rows, assists = _baseline_rows(towns, items, dept_ids)
+        rows, assists = _baseline_rows(towns, items, dept_ids, listio._new_lineages())
         q = connection.ops.quote_name
         cols = ", ".join(q(DutyItem._meta.get_field(f).column) for f in listio._ITEM_COLUMNS)
         table = q(DutyItem._meta.db_table)
