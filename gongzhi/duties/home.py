@@ -12,7 +12,16 @@ from gongzhi.core.models import Role
 from gongzhi.core.roles import Grant
 from gongzhi.core.urlcache import reverse
 
-from .models import IN_INBOX, AdjustmentStatus, ContestStatus, DutyAdjustment, Task, TaskStatus
+from .models import (
+    IN_INBOX,
+    AdjustmentStatus,
+    ContestStatus,
+    DutyAdjustment,
+    DutyList,
+    ListStatus,
+    Task,
+    TaskStatus,
+)
 
 LIMIT = 5
 
@@ -22,27 +31,37 @@ def object_url(name: str, pk: int) -> str:
     return django_reverse(name, args=[pk])
 
 
-def _task_items(qs: Any) -> list[Item]:
+def _task_items(qs: Any, who: str = "township") -> list[Item]:
+    """The task, and in the hint the other party (the department for a township, the township for the rest)."""
     return [
         Item(
             text=f"{t.title}",
             url=object_url("tasks:detail", t.pk),
-            hint=f"{t.department.name} · {t.get_status_display()} · {t.deadline:%Y-%m-%d}",
+            hint=f"{getattr(t, who).name} · {t.get_status_display()} · {t.deadline:%Y-%m-%d}",
         )
-        for t in qs.select_related("department")[:LIMIT]
+        for t in qs.select_related("department", "township")[:LIMIT]
     ]
 
 
 @provider(Role.TOWNSHIP_LEADER, Role.TOWNSHIP_STAFF)
 def township_tasks(user: Any, grant: Grant) -> Section:
     qs = Task.objects.filter(township_id=grant.unit_id, status__in=IN_INBOX).order_by("deadline", "id")
+    current = (
+        DutyList.objects.filter(owner_id=grant.unit_id, status=ListStatus.PUBLISHED)
+        .order_by("-version")
+        .values_list("pk", flat=True)
+        .first()
+    )
     return Section(
         title=_("上级交办任务（已准入）"),
-        items=_task_items(qs),
+        items=_task_items(qs, who="department"),
         empty=_("没有已准入的交办任务。"),
         links=[
             (_("全部任务"), reverse("tasks:list") + "?box=inbox"),
-            (_("履职事项清单"), reverse("duties:lists")),
+            (
+                _("本乡镇履职清单"),
+                object_url("duties:list-detail", current) if current else reverse("duties:lists"),
+            ),
         ],
     )
 

@@ -121,7 +121,27 @@ def adjustment_new_view(request: HttpRequest, list_id: int) -> HttpResponse:
     if dl.owner.level != Level.TOWNSHIP or not can_apply_adjustment(user, dl.owner):
         raise PermissionDenied
     if request.method == "GET":
-        return render(request, "duties/lists/adjust.html", _adjust_context(user, dl, {"action": "change"}))
+        # Opened from an item's row: the item and the action come pre-filled (no scanning a 340-item drop-down).
+        values: dict[str, Any] = {"action": request.GET.get("action", "change")}
+        if values["action"] not in AdjustmentAction.values:
+            values["action"] = "change"
+        picked = DutyItem.objects.filter(duty_list=dl, lineage=request.GET.get("item", "")).first()
+        if picked is not None:
+            values["item"] = picked.lineage
+            if values["action"] == AdjustmentAction.CHANGE:
+                values.update(
+                    {
+                        "category": picked.category,
+                        "name": picked.name,
+                        "content": picked.content,
+                        "basis": picked.basis,
+                        "lead_department": picked.lead_department.name if picked.lead_department else "",
+                        "reclaimed_by": picked.reclaimed_by.name if picked.reclaimed_by else "",
+                        "township_part": picked.township_part,
+                        "department_part": picked.department_part,
+                    }
+                )
+        return render(request, "duties/lists/adjust.html", _adjust_context(user, dl, values))
     p = request.POST
     values: dict[str, Any] = {
         k: p.get(k, "") for k in ("action", "item", "reason", *(f for f, _ in lists.ITEM_FIELDS))

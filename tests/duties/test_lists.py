@@ -253,3 +253,16 @@ def test_api_lists_items_and_adjustment(users: Any, tree: Any, t1_list: DutyList
         content_type="application/json",
     )
     assert r.status_code == 201 and r.json()["status"] == "pending"
+
+
+def test_adjust_form_opens_prefilled_from_a_row(users: Any, tree: Any, t1_list: DutyList) -> None:
+    c = Client()
+    c.force_login(users["township_staff"])
+    item = t1_list.items.get(name="农村危房改造")
+    detail = c.get(f"/duties/lists/{t1_list.pk}/?q=危房").content.decode()
+    assert f"?item={item.lineage}&amp;action=remove" in detail
+    page = c.get(f"/duties/lists/{t1_list.pk}/adjust/?item={item.lineage}&action=change").content.decode()
+    assert f'<option value="{item.lineage}" selected' in page
+    assert 'value="农村危房改造"' in page and "<option selected>县住房和城乡建设局</option>" in page
+    other = c.get(f"/duties/lists/{t1_list.pk}/adjust/?item=bogus&action=explode").content.decode()
+    assert "selected" not in other.split('name="item"')[1].split("</select>")[0]
