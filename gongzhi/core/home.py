@@ -50,13 +50,13 @@ def provider(*roles: str) -> Callable[[Provider], Provider]:
 
 
 _INTRO = {
-    Role.COUNTY_OFFICE: (_("全县统筹"), _("任务准入申请、督查检查计划与基层负担指数将在这里汇总。")),
+    Role.COUNTY_OFFICE: (_("全县统筹"), _("督查检查计划与基层负担指数将在这里汇总。")),
     Role.DEPARTMENT_STAFF: (
         _("本部门事项"),
-        _("本部门交办任务的准入结果、吹哨报到和年度督查计划将在这里列出。"),
+        _("本部门的年度督查计划将在这里列出。"),
     ),
-    Role.TOWNSHIP_LEADER: (_("本乡镇待办"), _("上级交办任务、吹哨报到、检查安排和居民诉求将在这里列出。")),
-    Role.TOWNSHIP_STAFF: (_("我的待办"), _("分派给您的任务和居民诉求将在这里列出。")),
+    Role.TOWNSHIP_LEADER: (_("本乡镇待办"), _("检查安排和居民诉求将在这里列出。")),
+    Role.TOWNSHIP_STAFF: (_("我的待办"), _("居民诉求将在这里列出。")),
     Role.VILLAGE_COMMITTEE: (
         _("村（社区）事务"),
         _("居民诉求、村务决策（四议两公开）和公开事项将在这里列出。"),

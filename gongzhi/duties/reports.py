@@ -169,12 +169,15 @@ def build_report(*, user: Any, county: AdminUnit) -> Report:
         mismatch_qs = mismatch_qs.filter(
             Q(duty_list__owner_id__in=towns_allowed) | Q(power_department_id__in=depts_allowed or set())
         )
-    mismatches = [
-        {"township": t, "number": n, "name": name, "department": d}
-        for t, n, name, d in mismatch_qs.order_by("duty_list__owner__code", "position").values_list(
-            "duty_list__owner__name", "number", "name", "power_department__name"
-        )[:2000]
-    ]
+    # Grouped by item and department: the same template item usually recurs in every township's list, and one row
+    # per township would bury the point (and make a phone page metres long).
+    grouped: dict[tuple[str, str], dict[str, Any]] = {}
+    for t, name, d in mismatch_qs.order_by("name", "duty_list__owner__code").values_list(
+        "duty_list__owner__name", "name", "power_department__name"
+    ):
+        row = grouped.setdefault((name, d), {"name": name, "department": d, "townships": []})
+        row["townships"].append(t)
+    mismatches = sorted(grouped.values(), key=lambda r: (-len(r["townships"]), r["name"]))
     return Report(county, list(townships.values()), list(departments.values()), mismatches, totals)
 
 
@@ -242,11 +245,11 @@ def report_xlsx(report: Report) -> bytes:
             )
         ws.column_dimensions["A"].width = 24
     ws = wb.create_sheet("权责不对等事项")
-    ws.append(["乡镇", "序号", "事项名称", "所需权力所在部门"])
+    ws.append(["事项名称", "所需权力所在部门", "乡镇数", "乡镇"])
     for c in ws[1]:
         c.font = bold
     for m in report.mismatches:
-        ws.append([m["township"], m["number"], m["name"], m["department"]])
+        ws.append([m["name"], m["department"], len(m["townships"]), "、".join(m["townships"])])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
