@@ -36,6 +36,13 @@ from tests.factories import DepartmentFactory, cadre
 D1 = date(2025, 1, 1)
 D2 = date(2025, 7, 1)
 
+
+@pytest.fixture(autouse=True)
+def _pending_uploads_in_tmp(settings: Any, tmp_path: Any) -> None:
+    """Uploads kept for the confirm step go to a per-test directory, not the shared data directory."""
+    settings.DUTY_IMPORT_TMP_DIR = str(tmp_path / "pending")
+
+
 # --- workbook builders -------------------------------------------------------------------------------------------
 
 
@@ -731,7 +738,7 @@ def test_page_township_outside_county_refused(client, users, tree) -> None:
             "file": upload("a.xlsx", b"x"),
         },
     )
-    assert resp.status_code in (400, 403, 404)
+    assert resp.status_code == 400 and "不在共治县范围内" in resp.content.decode()
     assert DutyList.objects.count() == 0
 
 
