@@ -176,6 +176,7 @@ def cmd_duties(args: argparse.Namespace) -> int:
     _setup()
     import datetime as dt
 
+    from gongzhi.core.errors import ServiceError
     from gongzhi.core.imports import ImportFailed, system_actor
     from gongzhi.core.models import AdminUnit
 
@@ -228,6 +229,9 @@ def cmd_duties(args: argparse.Namespace) -> int:
         print(f"导入失败，未写入任何数据（共 {len(e.errors)} 处错误）：", file=sys.stderr)
         for err in e.errors[:200]:
             print("  " + err.text(), file=sys.stderr)
+        return 1
+    except ServiceError as e:
+        print(f"导入失败，未写入任何数据：{e.message}", file=sys.stderr)
         return 1
     print(f"导入成功：{result.summary()}")
     return 0

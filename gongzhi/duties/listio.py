@@ -540,6 +540,12 @@ class ListCount:
     list_id: int
     version: int
     counts: dict[str, int]
+    # Parts the file did not contain, carried over unchanged from the previous version.
+    carried: tuple[str, ...] = ()
+
+    @property
+    def carried_labels(self) -> str:
+        return "、".join(CATEGORY_LABELS[c] for c in self.carried)
 
     @property
     def total(self) -> int:
@@ -570,7 +576,9 @@ class ImportResult:
     def summary(self) -> str:
         t = self.totals()
         parts = "、".join(f"{CATEGORY_LABELS[c]} {t[c]} 项" for c in CATEGORY_ORDER)
-        return f"已发布 {len(self.lists)} 份清单，共 {self.rows} 项（{parts}）"
+        carried = sum(1 for lc in self.lists if lc.carried)
+        note = f"；其中 {carried} 份清单文件中未含的部分沿用上一版本" if carried else ""
+        return f"已发布 {len(self.lists)} 份清单，共 {self.rows} 项（{parts}）{note}"
 
 
 # --- reading files -----------------------------------------------------------------------------------------------
@@ -1732,6 +1740,7 @@ def import_duty_lists(
                 (reg.units[pk], sorted(items, key=lambda it: order[it.category]))
                 for pk, items in sorted(parsed.items.items(), key=lambda kv: reg.units[kv[0]].code)
             ]
+            carried = _carry_over_missing_parts(lists)
             published = publish_lists(
                 actor=actor, lists=lists, effective_from=effective_from, note=f"导入：{file_name}"[:200]
             )
@@ -1745,10 +1754,61 @@ def import_duty_lists(
             list_id=dl.pk,
             version=dl.version,
             counts={c: sum(1 for it in items if it.category == c) for c in CATEGORY_ORDER},
+            carried=carried.get(owner.pk, ()),
         )
         for dl, (owner, items) in zip(published, lists, strict=True)
     ]
     return ImportResult(file_name=file_name, sha256=sha, lists=out, seconds=time.perf_counter() - t0)
+
+
+def _carry_over_missing_parts(lists: list[tuple[AdminUnit, list[ItemData]]]) -> dict[int, tuple[str, ...]]:
+    """A workbook often holds one part only (e.g. the 基本履职事项 sheet). Publishing it as the whole list would
+    silently drop the other parts, so a part missing from the file is carried over from the current version
+    (appended to ``lists`` in place). Returns the carried parts per owner id."""
+    wanted: dict[int, set[str]] = {}
+    for owner, items in lists:
+        missing = set(CATEGORY_ORDER) - {it.category for it in items}
+        if missing:
+            wanted[owner.pk] = missing
+    if not wanted:
+        return {}
+    current = DutyItem.objects.filter(
+        duty_list__owner_id__in=list(wanted), duty_list__status=ListStatus.PUBLISHED
+    ).order_by("duty_list__owner_id", "position")
+    rows = [r for r in current.select_related("duty_list") if r.category in wanted[r.duty_list.owner_id]]
+    assists: dict[int, list[int]] = {}
+    for item_id, dept_id in DutyItemAssist.objects.filter(item_id__in=[r.pk for r in rows]).values_list(
+        "item_id", "department_id"
+    ):
+        assists.setdefault(item_id, []).append(dept_id)
+    by_owner: dict[int, list[ItemData]] = {}
+    for r in rows:
+        by_owner.setdefault(r.duty_list.owner_id, []).append(
+            ItemData(
+                category=r.category,
+                number=r.number,
+                name=r.name,
+                content=r.content,
+                basis=r.basis,
+                lead_department_id=r.lead_department_id,
+                assisting_ids=tuple(sorted(assists.get(r.pk, ()))),
+                township_part=r.township_part,
+                department_part=r.department_part,
+                reclaimed_by_id=r.reclaimed_by_id,
+                current_practice=r.current_practice,
+                power_department_id=r.power_department_id,
+                lineage=r.lineage,
+            )
+        )
+    carried: dict[int, tuple[str, ...]] = {}
+    order = {c: i for i, c in enumerate(CATEGORY_ORDER)}
+    for owner, items in lists:
+        extra = by_owner.get(owner.pk, [])
+        if extra:
+            items.extend(extra)
+            items.sort(key=lambda it: order[it.category])
+            carried[owner.pk] = tuple(c for c in CATEGORY_ORDER if any(it.category == c for it in extra))
+    return carried
 
 
 def _check_dates(parsed: _Parsed, reg: _Registry, effective_from: date, errors: _Errors) -> None:

@@ -42,6 +42,15 @@ def test_bad_file_and_unknown_unit_fail_cleanly(tree: Any, tmp_path: Path, capsy
     assert main(["duties", "import", str(bad), "--county", tree.county.code, "--township", tree.t1.code]) == 1
     assert "未写入任何数据" in capsys.readouterr().err
     assert main(["duties", "export", "990199999000", str(tmp_path / "y.xlsx")]) == 1
+    # A township of another county: a clear message, not a traceback.
+    good = tmp_path / "t.xlsx"
+    make_list(tree.t1, tree.county, tree_departments(tree))
+    assert main(["duties", "export", tree.t1.code, str(good)]) == 0
+    assert (
+        main(["duties", "import", str(good), "--county", tree.county.code, "--township", tree.tb.code]) == 1
+    )
+    assert "不在" in capsys.readouterr().err
+    DutyList.objects.all().delete()
     assert not DutyList.objects.exists()
 
 

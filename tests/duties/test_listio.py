@@ -943,3 +943,37 @@ def test_category_column_holding_domains_in_a_category_sheet(tree, users) -> Non
     # Without the sheet's part, the same column must name a part.
     e = refused(users, tree, book({"Sheet1": rows}), effective_from=D2)
     assert [(x.row, x.column) for x in e.errors] == [(2, "类别"), (3, "类别")]
+
+
+def test_a_file_with_one_part_keeps_the_other_parts(tree, users) -> None:
+    """A township re-publishes only its 基本履职事项 sheet: the cooperative and reclaimed parts must not vanish."""
+    setup_departments(tree)
+    r1 = run(users, tree, book({"清单": category_column_rows()}))
+    v1 = DutyList.objects.get(pk=r1.lists[0].list_id)
+    basic_only = book(
+        {
+            "基本履职事项清单": [
+                ["序号", "事项名称", "具体内容"],
+                [1, "村规民约制定", "指导制定和修订村规民约"],
+                [2, "农村公益性公墓管理", "管理公益性公墓"],
+            ]
+        }
+    )
+    r2 = run(users, tree, basic_only, name="基本.xlsx", effective_from=D2)
+    v2 = DutyList.objects.get(pk=r2.lists[0].list_id)
+    names = dict(DutyItem.objects.filter(duty_list=v2).values_list("name", "category"))
+    assert names == {
+        "村规民约制定": "basic",
+        "农村公益性公墓管理": "basic",
+        "耕地保护": "cooperative",
+        "燃气经营许可": "reclaimed",
+    }
+    assert r2.lists[0].carried == ("cooperative", "reclaimed")
+    assert "沿用上一版本" in r2.summary()
+    old = DutyItem.objects.get(duty_list=v1, name="耕地保护")
+    new = DutyItem.objects.get(duty_list=v2, name="耕地保护")
+    assert (new.lineage, new.lead_department_id, new.number) == (
+        old.lineage,
+        old.lead_department_id,
+        old.number,
+    )
