@@ -31,7 +31,6 @@ from .models import (
     ContestStatus,
     DutyItem,
     DutyList,
-    ListStatus,
     Outcome,
     ResourceGrant,
     Task,
@@ -48,6 +47,10 @@ from .permissions import (
 )
 
 MAX_HOURS = Decimal("10000")
+MAX_TOWNSHIPS = 1000  # one send; a county has a few dozen, a prefecture a few hundred
+MAX_TITLE, MAX_CONTENT, MAX_BASIS = 200, 5000, 2000
+MAX_FUNDS = Decimal("1000000")  # 万元, i.e. 100 亿元
+MAX_STAFF = 100000
 STATUS_OF_OUTCOME = {
     Outcome.ADMITTED: TaskStatus.ADMITTED,
     Outcome.ASSISTANCE: TaskStatus.ASSISTANCE,
@@ -59,27 +62,46 @@ STATUS_OF_OUTCOME = {
 # ---- the township's current list and its gate index ----------------------------------------------------------
 
 
-def current_list(township: AdminUnit) -> DutyList | None:
-    return DutyList.objects.filter(owner=township, status=ListStatus.PUBLISHED).order_by("-version").first()
+def current_list(township: AdminUnit, *, on: dt.date | None = None) -> DutyList | None:
+    """The version in force on ``on`` (today): a version published ahead of its effective date does not judge
+    tasks before that date; the one it will supersede still does."""
+    day = on or timezone.localdate()
+    return (
+        DutyList.objects.filter(owner=township, effective_from__lte=day)
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gte=day))
+        .order_by("-version")
+        .first()
+    )
 
 
 class _IndexCache:
-    """Published lists never change, so an index built for a list id stays valid; bounded LRU per process."""
+    """Published lists never change, so an index built for a list stays valid; a bounded LRU per process.
 
-    def __init__(self, size: int = 256):
-        self.size = size
-        self.data: OrderedDict[int, taskgate.GateIndex] = OrderedDict()
+    Keyed by id *and* creation time: after a restore or a rolled-back transaction an id can come back for another
+    list. About 1.6 MB per 340-item index, so the default 64 entries stay near 100 MB (``GATE_INDEX_CACHE_SIZE``).
+    """
+
+    def __init__(self, size: int | None = None):
+        self._size = size
+        self.data: OrderedDict[tuple[int, Any], taskgate.GateIndex] = OrderedDict()
         self.lock = Lock()
 
+    @property
+    def size(self) -> int:
+        from django.conf import settings
+
+        return self._size or int(getattr(settings, "GATE_INDEX_CACHE_SIZE", 64))
+
     def get(self, duty_list: DutyList) -> taskgate.GateIndex:
+        key = (duty_list.pk, duty_list.created_at)
         with self.lock:
-            found = self.data.get(duty_list.pk)
+            found = self.data.get(key)
             if found is not None:
-                self.data.move_to_end(duty_list.pk)
+                self.data.move_to_end(key)
                 return found
         index = taskgate.GateIndex(gate_items(duty_list))
         with self.lock:
-            self.data[duty_list.pk] = index
+            self.data[key] = index
             while len(self.data) > self.size:
                 self.data.popitem(last=False)
         return index
@@ -193,14 +215,24 @@ def task_send(
     resources_offered = resources_offered.strip()
     if not title:
         raise ServiceError("invalid", "请填写任务名称", {"field": "title"})
-    if len(title) > 200:
+    if len(title) > MAX_TITLE:
         raise ServiceError("invalid", "任务名称不能超过 200 字", {"field": "title"})
     if not content:
         raise ServiceError("invalid", "请填写任务内容：乡镇要做什么、做到什么程度", {"field": "content"})
+    if len(content) > MAX_CONTENT:
+        raise ServiceError(
+            "invalid",
+            f"任务内容不能超过 {MAX_CONTENT} 字，详细材料请作为依据文件另行下发",
+            {"field": "content"},
+        )
+    if len(basis) > MAX_BASIS or len(resources_offered) > MAX_BASIS:
+        raise ServiceError("invalid", f"依据和随附资源各不能超过 {MAX_BASIS} 字", {"field": "basis"})
     day = parse_date(deadline, "deadline", "完成时限")
     if day < (today or timezone.localdate()):
         raise ServiceError("invalid", "完成时限不能早于今天", {"field": "deadline"})
     hours = parse_hours(expected_hours)
+    if len(township_ids) > MAX_TOWNSHIPS:
+        raise ServiceError("invalid", f"一次最多向 {MAX_TOWNSHIPS} 个乡镇交办", {"field": "townships"})
     ids = sorted({int(t) for t in township_ids})
     if not ids:
         raise ServiceError("invalid", "请至少选择一个乡镇（街道）", {"field": "townships"})
@@ -308,6 +340,8 @@ def task_decide(
 ) -> Task:
     """职责准入: the county office approves a held task only together with a ResourceGrant, or refuses it."""
     note, powers = note.strip(), powers.strip()
+    if len(note) > 500:
+        raise ServiceError("invalid", "审核意见不能超过 500 字", {"field": "note"})
     with transaction.atomic():
         task = _locked_task(task_id)
         if not can_decide_gate(actor, task.township):
@@ -324,8 +358,12 @@ def task_decide(
                 people = int(staff or 0)
             except (InvalidOperation, ValueError) as e:
                 raise ServiceError("invalid", "经费须为数字（万元），人员须为整数") from e
-            if not money.is_finite() or money < 0 or people < 0 or money > Decimal("9999999999"):
+            if not money.is_finite() or money < 0 or people < 0:
                 raise ServiceError("invalid", "经费和人员不能为负数")
+            if money > MAX_FUNDS or people > MAX_STAFF or len(powers) > MAX_BASIS:
+                raise ServiceError("invalid", "经费、人员或权限说明超出合理范围，请核对")
+            # Round before judging: 0.001 万元 is no grant at all.
+            money = money.quantize(Decimal("0.01"))
             if money == 0 and people == 0 and not powers:
                 raise ServiceError(
                     "grant_required",
@@ -334,7 +372,7 @@ def task_decide(
                 )
             ResourceGrant.objects.create(
                 task=task,
-                funds=money.quantize(Decimal("0.01")),
+                funds=money,
                 staff=people,
                 powers=powers,
                 note=grant_note.strip()[:500],
@@ -375,6 +413,8 @@ def task_contest(*, actor: Any, task_id: int, reason: str) -> TaskContest:
             raise ServiceError(
                 "invalid", "请写明异议理由，例如该事项属于上级部门收回事项", {"field": "reason"}
             )
+        if len(reason) > MAX_BASIS:
+            raise ServiceError("invalid", f"异议理由不能超过 {MAX_BASIS} 字", {"field": "reason"})
         contest = TaskContest.objects.create(task=task, reason=reason, raised_by=actor)
         audit_record(
             actor=actor, action="task.contest", object_type="task", object_id=task.pk, data={"reason": reason}
@@ -384,6 +424,8 @@ def task_contest(*, actor: Any, task_id: int, reason: str) -> TaskContest:
 
 def contest_decide(*, actor: Any, task_id: int, uphold: bool, note: str = "") -> TaskContest:
     note = note.strip()
+    if len(note) > 500:
+        raise ServiceError("invalid", "处理意见不能超过 500 字", {"field": "note"})
     with transaction.atomic():
         task = _locked_task(task_id)
         contest = TaskContest.objects.select_for_update().filter(task=task).first()

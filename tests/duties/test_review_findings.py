@@ -160,9 +160,6 @@ def t_lists(tree: Any) -> tuple[DutyList, DutyList]:
     return make_list(tree.t1, tree.county, d), make_list(tree.t2, tree.county, d)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="task content is unbounded: 20 MB bodies reach the gate (seconds per township)"
-)
 def test_task_content_length_is_bounded(users: Any, tree: Any, t_lists: Any) -> None:
     # 200,000 characters already cost ~0.5-1 s of gate time per township; DATA_UPLOAD_MAX_MEMORY_SIZE is 20 MB, so a
     # department can post ~6 million characters (a minute per township, inside the write transaction).
@@ -181,7 +178,6 @@ def test_task_content_length_is_bounded(users: Any, tree: Any, t_lists: Any) -> 
     connection.vendor != "postgresql",
     reason="this SQLite build allows 250,000 bind parameters; CI runs PostgreSQL",
 )
-@pytest.mark.xfail(strict=True, reason="task_send: an unbounded township id list reaches the database (500)")
 def test_township_id_list_is_bounded(users: Any, tree: Any, t_lists: Any) -> None:
     # 70,000 ids exceed SQLite's 32,766 and PostgreSQL's 65,535 bind parameters: a database error, not a 400.
     with pytest.raises(ServiceError):
@@ -208,9 +204,6 @@ def _held_task(users: Any, tree: Any) -> Task:
     return task
 
 
-@pytest.mark.xfail(
-    strict=True, reason="task_decide: funds that round to 0.00 pass the grant check, then violate it"
-)
 def test_grant_of_a_fraction_of_a_cent_is_a_clear_refusal(users: Any, tree: Any, t_lists: Any) -> None:
     task = _held_task(users, tree)
     # 0.001 is not 0, so grant_required is skipped; quantized to 0.00 it breaks grant_not_empty: IntegrityError (500).
@@ -218,7 +211,6 @@ def test_grant_of_a_fraction_of_a_cent_is_a_clear_refusal(users: Any, tree: Any,
         gate.task_decide(actor=users["county_office"], task_id=task.pk, approve=True, funds="0.001")
 
 
-@pytest.mark.xfail(strict=True, reason="task_decide: a staff count beyond the column's range is a 500")
 def test_grant_staff_out_of_range_is_a_clear_refusal(users: Any, tree: Any, t_lists: Any) -> None:
     task = _held_task(users, tree)
     with pytest.raises(ServiceError):
@@ -286,7 +278,6 @@ def test_far_future_effective_date_is_refused(users: Any, tree: Any, t1_list: Du
         )
 
 
-@pytest.mark.xfail(strict=True, reason="gate judges tasks against a version that is not yet in force")
 def test_gate_uses_the_version_in_force_today(users: Any, tree: Any, t1_list: DutyList) -> None:
     item = t1_list.items.get(name="森林防火宣传与巡查")
     adj = _change(users, tree, item.lineage, content="新内容")
@@ -410,9 +401,6 @@ def test_sparse_workbook_is_refused_without_killing_the_worker(tmp_path: Path) -
 # ---- the per-process gate index cache ----------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True, reason="gate index cache is keyed by list id only: a reused id serves a stale index"
-)
 def test_gate_index_cache_is_not_fooled_by_a_reused_list_id(users: Any, tree: Any) -> None:
     # A reused id happens after a restore or a demo rebuild under a running worker, and on SQLite after a rolled-back
     # transaction (AUTOINCREMENT's counter rolls back with it). Here the id is reused explicitly.

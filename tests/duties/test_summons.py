@@ -705,7 +705,7 @@ def test_leader_issues_from_the_page_and_department_acks_in_one_click(
     t.refresh_from_db()
     assert t.score == 100
     page = leader.get(f"/summons/{s.pk}/").content.decode()
-    assert "评价 100.00 分" in page and "乡镇办结" in page and "险情排除" in page
+    assert "评价 100 分" in page and "乡镇办结" in page and "险情排除" in page
     assert "乡镇评价 县住房和城乡建设局：100.00 分" in page  # the rating is on the timeline too
 
 
