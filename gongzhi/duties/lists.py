@@ -28,6 +28,8 @@ from .models import (
 )
 from .permissions import can_apply_adjustment, can_manage_lists, can_view_unit_duties, member_departments
 
+MAX_DAYS_AHEAD = 366
+
 # Fields compared by the diff and carried by an adjustment, with their Chinese labels.
 ITEM_FIELDS: tuple[tuple[str, str], ...] = (
     ("category", "类别"),
@@ -377,11 +379,26 @@ def adjustment_decide(
                     ) from e
             if day <= current.effective_from:
                 raise ServiceError("invalid", f"生效日期须晚于现行版本的生效日期 {current.effective_from}")
+            if day > timezone.localdate() + dt.timedelta(days=MAX_DAYS_AHEAD):
+                # A far-future version would block every later one (each must start after it).
+                raise ServiceError("invalid", "生效日期不能晚于一年之后", {"field": "effective_from"})
             items = list(list_items(current))
             data = [_item_data(i) for i in items]
             p = adj.proposed
             if adj.action != AdjustmentAction.ADD and not any(d.lineage == adj.item_lineage for d in data):
                 raise ServiceError("invalid_state", "该事项已不在现行清单中，申请无法执行")
+            if adj.action != AdjustmentAction.ADD and current.pk != adj.base_list_id:
+                # The application was written against an older version: if the item changed since, approving it
+                # would silently undo that change. The applicant must look at the item as it stands now.
+                before = DutyItem.objects.filter(
+                    duty_list_id=adj.base_list_id, lineage=adj.item_lineage
+                ).first()
+                now = next(i for i in items if i.lineage == adj.item_lineage)
+                if before is None or _item_values(before) != _item_values(now):
+                    raise ServiceError(
+                        "invalid_state",
+                        "该事项在申请提交后已被调整，请驳回本申请，由申请人对照现行版本重新申请",
+                    )
             if adj.action in (AdjustmentAction.ADD, AdjustmentAction.CHANGE):
 
                 def proposed_item(number: str, lineage: str) -> ItemData:

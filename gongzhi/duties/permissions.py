@@ -28,8 +28,9 @@ def is_admin(user: Any) -> bool:
 
 
 def can_view_unit_duties(user: Any, unit: AdminUnit) -> bool:
-    """Duty lists, tasks and summonses of a township (or the county template): its own township's staff and
-    villages, the departments and county organs of its county, the admin."""
+    """Duty lists, tasks and summonses of a township (or the county template): its own township's staff, the
+    departments and county organs of its county, the admin. Village committees read neither (their own tree
+    prefix does not cover the township); every staff member of the county reads the county template."""
     if covers(user, unit.code, STAFF_ROLES):
         return True
     # Township and village staff also read their county's template list.

@@ -136,7 +136,8 @@ def build_report(*, user: Any, county: AdminUnit) -> Report:
             if rid in rows:
                 rows[rid].reclaimed_pushes = n
         grants = (
-            ResourceGrant.objects.filter(task__in=base)
+            # Only grants of tasks still approved: a task withdrawn after an objection hands nothing over.
+            ResourceGrant.objects.filter(task__in=base.filter(status=TaskStatus.APPROVED))
             .values_list(f"task__{key}")
             .annotate(f=Sum("funds"), s=Sum("staff"))
             .values_list(f"task__{key}", "f", "s")

@@ -266,3 +266,30 @@ def test_adjust_form_opens_prefilled_from_a_row(users: Any, tree: Any, t1_list: 
     assert 'value="农村危房改造"' in page and "<option selected>县住房和城乡建设局</option>" in page
     other = c.get(f"/duties/lists/{t1_list.pk}/adjust/?item=bogus&action=explode").content.decode()
     assert "selected" not in other.split('name="item"')[1].split("</select>")[0]
+
+
+def test_two_pending_changes_to_different_items_both_apply(users: Any, tree: Any, t1_list: DutyList) -> None:
+    a = t1_list.items.get(name="森林防火宣传与巡查")
+    b = t1_list.items.get(name="人民调解与矛盾纠纷排查化解")
+    adj_a = _apply(
+        users,
+        tree,
+        t1_list,
+        "change",
+        item_lineage=a.lineage,
+        proposed={"category": "basic", "name": a.name, "content": "甲"},
+    )
+    adj_b = _apply(
+        users,
+        tree,
+        t1_list,
+        "change",
+        item_lineage=b.lineage,
+        proposed={"category": "basic", "name": b.name, "content": "乙"},
+    )
+    for adj, day in ((adj_a, dt.date(2026, 2, 1)), (adj_b, dt.date(2026, 3, 1))):
+        lists.adjustment_decide(
+            actor=users["staffing_office"], adjustment_id=adj.pk, approve=True, effective_from=day
+        )
+    v3 = DutyList.objects.get(owner=tree.t1, version=3)
+    assert v3.items.get(lineage=a.lineage).content == "甲" and v3.items.get(lineage=b.lineage).content == "乙"

@@ -236,9 +236,6 @@ def _change(users: Any, tree: Any, lineage: str, **proposed: str) -> Any:
     )
 
 
-@pytest.mark.xfail(
-    strict=True, reason="adjustment_decide: a later CHANGE silently overwrites an approved CHANGE"
-)
 def test_approving_a_stale_change_does_not_undo_an_approved_one(
     users: Any, tree: Any, t1_list: DutyList
 ) -> None:
@@ -265,9 +262,6 @@ def test_approving_a_stale_change_does_not_undo_an_approved_one(
     assert current.items.get(lineage=item.lineage).content == "增设防火检查卡点"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="publish: effective_from 9999-12-31 is accepted and blocks every later version"
-)
 def test_far_future_effective_date_is_refused(users: Any, tree: Any, t1_list: DutyList) -> None:
     item = t1_list.items.get(name="森林防火宣传与巡查")
     adj = _change(users, tree, item.lineage, content="新内容")
