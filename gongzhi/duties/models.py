@@ -66,11 +66,14 @@ class DutyList(models.Model):
 
 
 class DutyItem(models.Model):
+    # No index of its own: the unique (duty_list, number) index leads with it. A province import writes 510,000
+    # rows, and every index costs.
     duty_list = models.ForeignKey(
-        DutyList, on_delete=models.CASCADE, related_name="items", verbose_name=_("清单")
+        DutyList, on_delete=models.CASCADE, related_name="items", verbose_name=_("清单"), db_index=False
     )
-    # Stable identity across versions, so a diff can tell "changed" from "removed + added".
-    lineage = models.CharField(_("事项标识"), max_length=32, db_index=True)
+    # Stable identity across versions, so a diff can tell "changed" from "removed + added". A plain index (Meta),
+    # not db_index: on PostgreSQL db_index on a CharField adds a second, LIKE-pattern index nobody uses.
+    lineage = models.CharField(_("事项标识"), max_length=32)
     position = models.PositiveIntegerField(_("排序"))
     number = models.CharField(_("序号"), max_length=16)
     category = models.CharField(_("类别"), max_length=12, choices=Category.choices)
@@ -116,6 +119,7 @@ class DutyItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["duty_list", "number"], name="dutyitem_unique_number"),
         ]
+        indexes = [models.Index(fields=["lineage"], name="dutyitem_lineage")]
 
     def __str__(self) -> str:
         return f"{self.number} {self.name}"

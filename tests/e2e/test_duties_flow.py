@@ -237,7 +237,8 @@ def test_p1_done_when(web: Any, demo: Demo, viewport: str) -> None:
     page.get_by_role("button", name="办结", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("已办结")
     target = page.locator("article.sm-target", has=page.get_by_role("heading", name=DEPARTMENT))
-    target.get_by_text("按指标评分").click()  # the detailed scale (the one-click 满意/基本满意/不满意 sits above it)
+    # The detailed scale (the one-click 满意/基本满意/不满意 sits above it).
+    target.get_by_text("按指标评分").click()
     for indicator, score in (("响应速度", "5"), ("协同配合", "4"), ("办理成效", "4")):
         target.get_by_role("group", name=indicator).get_by_role("radio", name=score, exact=True).check()
     target.get_by_role("button", name="提交评价").click()
