@@ -1,11 +1,14 @@
 """JSON API for duty lists, 动态调整 and the task gate. Same services and selectors as the pages."""
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
-from django.http import HttpRequest
-from ninja import Query, Router, Schema, Status
+from django.http import HttpRequest, HttpResponse
+from ninja import File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
 from gongzhi.core.api import Page
@@ -145,6 +148,163 @@ def list_diff(request: HttpRequest, list_id: int, other_id: int) -> dict[str, An
     return lists.list_diff(
         lists.list_get(user=user, pk=list_id), lists.list_get(user=user, pk=other_id)
     ).as_dict()
+
+
+class DeriveIn(Schema):
+    township_ids: list[int]
+    effective_from: date
+
+
+@router.post(
+    "/lists/{template_id}/derive", response={201: list[ListOut]}, summary="由县级模板生成乡镇清单（县委编办）"
+)
+def list_derive(request: HttpRequest, template_id: int, payload: DeriveIn) -> Any:
+    made = lists.derive_from_template(
+        actor=authenticated_user(request),
+        template_id=template_id,
+        township_ids=payload.township_ids,
+        effective_from=payload.effective_from,
+    )
+    return Status(201, [_list_out(dl) for dl in made])
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get("/lists/{list_id}/export", summary="导出清单（官方格式 .xlsx）")
+def list_export(request: HttpRequest, list_id: int) -> HttpResponse:
+    from .listio import export_duty_list
+
+    dl = lists.list_get(user=authenticated_user(request), pk=list_id)
+    response = HttpResponse(export_duty_list(dl), content_type=XLSX)
+    name = quote(f"{dl.owner.name}履行职责事项清单v{dl.version}.xlsx")
+    response["Content-Disposition"] = f"attachment; filename=\"duty-list.xlsx\"; filename*=UTF-8''{name}"
+    return response
+
+
+class ImportOut(Schema):
+    file_name: str
+    sha256: str
+    summary: str
+    lists: list[dict[str, Any]]
+
+
+@router.post("/imports", response={201: ImportOut}, summary="导入清单（.xlsx/.csv，全部成功才写入）")
+def list_import(
+    request: HttpRequest,
+    file: File[UploadedFile],
+    county: Form[str],
+    effective_from: Form[date],
+    township: Form[str] = "",
+    mapping: Form[str] = "",
+) -> Any:
+    """``county``/``township``: 12-digit division codes (``township`` may be omitted when the file has a 乡镇
+    column). When the columns are unclear the answer is 409 ``mapping_unsure`` with the detected ``mapping`` in
+    ``detail``; send it back (edited) as the ``mapping`` form field, a JSON object."""
+    from gongzhi.core.errors import NotFoundError, ServiceError
+    from gongzhi.core.models import AdminUnit
+
+    from .listio import MappingUnsure, import_duty_lists, mapping_of
+
+    user = authenticated_user(request)
+    county_unit = AdminUnit.objects.filter(code=county).first()
+    township_unit = AdminUnit.objects.filter(code=township).first() if township else None
+    if county_unit is None or (township and township_unit is None):
+        raise NotFoundError("县或乡镇的区划代码不存在")
+    try:
+        parsed_mapping = json.loads(mapping) if mapping else None
+    except json.JSONDecodeError as e:
+        raise ServiceError("invalid", "mapping 须为 JSON 对象") from e
+    if parsed_mapping is not None and not isinstance(parsed_mapping, dict):
+        raise ServiceError("invalid", "mapping 须为 JSON 对象")
+    try:
+        result = import_duty_lists(
+            actor=user,
+            file_name=file.name or "upload.xlsx",
+            data=file.read(),
+            county=county_unit,
+            township=township_unit,
+            effective_from=effective_from,
+            mapping=parsed_mapping,
+        )
+    except MappingUnsure as e:
+        e.status = 409
+        e.detail = {"errors": e.detail, "mapping": mapping_of(e.sheets)}
+        raise
+    return Status(
+        201,
+        {
+            "file_name": result.file_name,
+            "sha256": result.sha256,
+            "summary": result.summary(),
+            "lists": [
+                {
+                    "list_id": lc.list_id,
+                    "owner_code": lc.owner_division,
+                    "owner_name": lc.owner_name,
+                    "version": lc.version,
+                    "counts": lc.counts,
+                    "carried": list(lc.carried),
+                }
+                for lc in result.lists
+            ],
+        },
+    )
+
+
+class ReportRowOut(Schema):
+    id: int
+    name: str
+    counts: dict[str, int]
+    total: int
+    reclaimed_pushes: int
+    funds: Decimal
+    staff: int
+    summons: dict[str, Any]
+
+
+class ReportOut(Schema):
+    county_code: str
+    county_name: str
+    townships: list[ReportRowOut]
+    departments: list[ReportRowOut]
+    mismatches: list[dict[str, Any]]
+    totals: ReportRowOut
+
+
+@router.get("/reports", response=ReportOut, summary="任务准入与吹哨报到统计（按乡镇、按部门）")
+def report(request: HttpRequest, county: str = "") -> Any:
+    from gongzhi.core.errors import PermissionDeniedError
+
+    from . import reports
+
+    user = authenticated_user(request)
+    counties = reports.report_counties(user)
+    if not counties:
+        raise PermissionDeniedError("您没有查看任务准入统计的权限")
+    chosen = next((c for c in counties if c.code == county), counties[0])
+    r = reports.build_report(user=user, county=chosen)
+
+    def row(x: Any) -> dict[str, Any]:
+        return {
+            "id": x.id,
+            "name": x.name,
+            "counts": x.counts,
+            "total": x.total,
+            "reclaimed_pushes": x.reclaimed_pushes,
+            "funds": x.funds,
+            "staff": x.staff,
+            "summons": x.summons,
+        }
+
+    return {
+        "county_code": chosen.code,
+        "county_name": chosen.name,
+        "townships": [row(x) for x in r.townships],
+        "departments": [row(x) for x in r.departments],
+        "mismatches": r.mismatches,
+        "totals": row(r.totals),
+    }
 
 
 class AdjustmentIn(Schema):

@@ -80,6 +80,9 @@ def list_detail_view(request: HttpRequest, list_id: int) -> HttpResponse:
             "categories": [(v, label, counts[v]) for v, label in Category.choices],
             "q": q,
             "versions": lists.list_versions(dl),
+            "can_derive": dl.is_template
+            and dl.status == ListStatus.PUBLISHED
+            and can_manage_lists(user, dl.owner),
             "can_adjust": dl.status == ListStatus.PUBLISHED
             and dl.owner.level == Level.TOWNSHIP
             and can_apply_adjustment(user, dl.owner),
@@ -143,7 +146,7 @@ def adjustment_new_view(request: HttpRequest, list_id: int) -> HttpResponse:
                 )
         return render(request, "duties/lists/adjust.html", _adjust_context(user, dl, values))
     p = request.POST
-    values: dict[str, Any] = {
+    values = {
         k: p.get(k, "") for k in ("action", "item", "reason", *(f for f, _ in lists.ITEM_FIELDS))
     }
     values["assisting"] = p.getlist("assisting")
@@ -281,3 +284,51 @@ def report_xlsx_view(request: HttpRequest) -> HttpResponse:
     name = quote(f"{report.county.name}任务准入统计.xlsx")
     response["Content-Disposition"] = f"attachment; filename=\"duties-report.xlsx\"; filename*=UTF-8''{name}"
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def derive_view(request: HttpRequest, template_id: int) -> HttpResponse:
+    """The staffing office publishes the county template as the list of the townships it picks."""
+    user = authenticated_user(request)
+    template = _get_list(user, template_id)
+    if not template.is_template or not can_manage_lists(user, template.owner):
+        raise PermissionDenied
+    townships = list(
+        AdminUnit.objects.filter(level=Level.TOWNSHIP, code__startswith=template.owner.code[:6]).order_by(
+            "code"
+        )
+    )
+    with_list = set(
+        DutyList.objects.filter(owner__in=townships, status=ListStatus.PUBLISHED).values_list(
+            "owner_id", flat=True
+        )
+    )
+    error = ""
+    chosen: set[int] = {t.pk for t in townships if t.pk not in with_list}
+    effective = timezone.localdate().isoformat()
+    if request.method == "POST":
+        chosen = {i for i in (_int(v) for v in request.POST.getlist("townships")) if i is not None}
+        effective = request.POST.get("effective_from", "") or effective
+        try:
+            made = lists.derive_from_template(
+                actor=user, template_id=template.pk, township_ids=sorted(chosen), effective_from=effective
+            )
+        except PermissionDeniedError as e:
+            raise PermissionDenied(e.message) from e
+        except ServiceError as e:
+            error = e.message
+        else:
+            messages.success(request, f"已为 {len(made)} 个乡镇（街道）发布由县级模板生成的清单")
+            return redirect("duties:lists")
+    return render(
+        request,
+        "duties/lists/derive.html",
+        {
+            "template": template,
+            "townships": [(t, t.pk in with_list, t.pk in chosen) for t in townships],
+            "effective": effective,
+            "error": error,
+        },
+        status=400 if error else 200,
+    )

@@ -3,6 +3,7 @@ version is published; the old one stays readable)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -479,3 +480,58 @@ def adjustment_get(*, user: Any, pk: int) -> DutyAdjustment:
     if adj is None:
         raise NotFoundError()
     return adj
+
+
+# ---- township lists derived from the county template --------------------------------------------------------------
+
+
+def derive_from_template(
+    *, actor: Any, template_id: int, township_ids: list[int], effective_from: Any
+) -> list[DutyList]:
+    """Publish the county template as the new list of each chosen township (清单由县级模板生成).
+
+    Items keep the template's content; each township's lineages carry over from its own previous version by
+    (category, name), so diffs against what the township had stay meaningful.
+    """
+    from .listio import publish_lists
+
+    template = DutyList.objects.select_related("owner").filter(pk=template_id).first()
+    if template is None or not can_view_unit_duties(actor, template.owner):
+        raise NotFoundError()
+    if not template.is_template:
+        raise ServiceError("invalid", "只能由县级模板生成乡镇清单")
+    county = template.owner
+    if not can_manage_lists(actor, county):
+        raise PermissionDeniedError("乡镇清单由县委编办发布")
+    if not township_ids:
+        raise ServiceError("invalid", "请至少选择一个乡镇（街道）", {"field": "townships"})
+    if len(township_ids) > 2000:
+        raise ServiceError("invalid", "一次最多为 2000 个乡镇生成清单", {"field": "townships"})
+    units = list(
+        AdminUnit.objects.filter(
+            pk__in=township_ids, level=Level.TOWNSHIP, code__startswith=county.code[:6]
+        ).order_by("code")
+    )
+    if len(units) != len(set(township_ids)):
+        raise ServiceError("invalid", f"所选乡镇须均属于{county.name}", {"field": "townships"})
+    day = effective_from
+    if not isinstance(day, dt.date):
+        try:
+            day = dt.date.fromisoformat(str(day))
+        except ValueError as e:
+            raise ServiceError(
+                "invalid", "生效日期格式不正确，应为 YYYY-MM-DD", {"field": "effective_from"}
+            ) from e
+    if day > timezone.localdate() + dt.timedelta(days=MAX_DAYS_AHEAD):
+        raise ServiceError("invalid", "生效日期不能晚于一年之后", {"field": "effective_from"})
+    items = [_item_data(i) for i in list_items(template)]
+    # The template's own lineages would tie every township's item to the template's; let publish_lists match
+    # each township's previous version instead.
+    fresh = [dataclasses.replace(d, lineage="") for d in items]
+    return publish_lists(
+        actor=actor,
+        lists=[(u, list(fresh)) for u in units],
+        effective_from=day,
+        note=f"由县级模板 v{template.version} 生成"[:200],
+        source=template,
+    )

@@ -13,6 +13,8 @@ import datetime as dt
 import json
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
+
 from gongzhi.duties.models import DutyAdjustment, DutyList, ResourceGrant, Task, TaskContest
 from tests.matrix import STAFF, api_row, web
 
@@ -37,10 +39,11 @@ LIST_MANAGERS = {"staffing_office", "admin"}
 REPORT_READERS = T1_READERS | {"other_township_staff"}
 
 
-def _obj(allowed: set[str], *, ok: int = 200, api: bool = False) -> dict[str, int]:
+def _obj(allowed: set[str], *, ok: int = 200, api: bool = False, **extra: int) -> dict[str, int]:
     """An object page: allowed -> ok, readers without the right -> 403, everyone else -> 404."""
     overrides = {r: 403 for r in T1_READERS - allowed}
     overrides.update({r: 404 for r in NOT_SEEN if r not in allowed})
+    overrides.update(extra)
     return (api_row if api else web)(allowed, ok=ok, denied=404, **overrides)
 
 
@@ -49,6 +52,8 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/duties/lists/{list_id}/", _obj(T1_READERS)),
     ("GET", "/duties/lists/{list_id}/diff/{other_id}/", _obj(T1_READERS)),
     ("GET", "/duties/lists/{list_id}/adjust/", _obj(ADJUSTERS)),
+    ("GET", "/duties/lists/{template_id}/derive/", _obj(LIST_MANAGERS, village_committee=403)),
+    ("POST", "/duties/lists/{template_id}/derive/", _obj(LIST_MANAGERS, ok=400, village_committee=403)),
     ("GET", "/duties/adjustments/", web(STAFF)),
     ("GET", "/duties/adjustments/{adj_id}/", _obj(T1_READERS)),
     ("POST", "/duties/adjustments/{adj_id}/decide/", _obj(LIST_MANAGERS, ok=400)),
@@ -68,6 +73,14 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/api/v1/duties/lists/{list_id}", _obj(T1_READERS, api=True)),
     ("GET", "/api/v1/duties/lists/{list_id}/items", _obj(T1_READERS, api=True)),
     ("GET", "/api/v1/duties/lists/{list_id}/diff/{other_id}", _obj(T1_READERS, api=True)),
+    ("GET", "/api/v1/duties/lists/{list_id}/export", _obj(T1_READERS, api=True)),
+    (
+        "POST",
+        "/api/v1/duties/lists/{template_id}/derive",
+        _obj(LIST_MANAGERS, ok=400, api=True, village_committee=403),
+    ),
+    ("POST", "/api/v1/duties/imports", api_row(LIST_MANAGERS, ok=400)),
+    ("GET", "/api/v1/duties/reports", api_row(REPORT_READERS)),
     ("GET", "/api/v1/duties/adjustments", api_row(STAFF)),
     ("POST", "/api/v1/duties/adjustments", api_row(ADJUSTERS, ok=400)),
     ("POST", "/api/v1/duties/adjustments/{adjustment_id}/decision", _obj(LIST_MANAGERS, ok=400, api=True)),
@@ -87,6 +100,7 @@ def params(tree: Any, users: dict[str, Any]) -> dict[str, Any]:
     old.status = "superseded"
     old.save()
     current = make_list(tree.t1, tree.county, d, version=2, effective_from=dt.date(2026, 1, 1))
+    template = make_list(tree.county, tree.county, d)
     item = current.items.first()
     adj = DutyAdjustment.objects.create(
         township=tree.t1,
@@ -118,6 +132,8 @@ def params(tree: Any, users: dict[str, Any]) -> dict[str, Any]:
         "adj_id": adj.pk,
         "adjustment_id": adj.pk,
         "task_id": task.pk,
+        "template_id": template.pk,
+        "_county": tree.county.code,
         "_t1": tree.t1.pk,
         "_lineage": item.lineage,
     }
@@ -128,6 +144,9 @@ def request_kwargs(method: str, path: str, p: dict[str, Any]) -> dict[str, Any] 
         return None
     if path == "/tasks/preview/":
         return {"data": {"townships": [p["_t1"]], "title": "低保", "content": "低保入户调查"}}
+    if path == "/api/v1/duties/imports":
+        upload = SimpleUploadedFile("清单.xlsx", b"not a workbook")
+        return {"data": {"file": upload, "county": p["_county"], "effective_from": "2026-06-01"}}
     if not path.startswith("/api/v1/"):
         return {"data": {}}
     bodies: dict[str, Any] = {
@@ -143,6 +162,7 @@ def request_kwargs(method: str, path: str, p: dict[str, Any]) -> dict[str, Any] 
         "/api/v1/tasks/{task_id}/decision": {"approve": False},
         "/api/v1/tasks/{task_id}/contest": {"reason": ""},
         "/api/v1/tasks/{task_id}/contest/decision": {"uphold": False},
+        "/api/v1/duties/lists/{template_id}/derive": {"township_ids": [], "effective_from": "2026-06-01"},
     }
     if path in bodies:
         return {"data": json.dumps(bodies[path]), "content_type": "application/json"}

@@ -293,3 +293,93 @@ def test_two_pending_changes_to_different_items_both_apply(users: Any, tree: Any
         )
     v3 = DutyList.objects.get(owner=tree.t1, version=3)
     assert v3.items.get(lineage=a.lineage).content == "甲" and v3.items.get(lineage=b.lineage).content == "乙"
+
+
+def test_derive_township_lists_from_the_county_template(users: Any, tree: Any, t1_list: DutyList) -> None:
+    template = make_list(tree.county, tree.county, tree_departments(tree))
+    with pytest.raises(PermissionDeniedError):
+        lists.derive_from_template(
+            actor=users["county_office"],
+            template_id=template.pk,
+            township_ids=[tree.t2.pk],
+            effective_from="2026-06-01",
+        )
+    with pytest.raises(ServiceError):  # a township of another county
+        lists.derive_from_template(
+            actor=users["staffing_office"],
+            template_id=template.pk,
+            township_ids=[tree.tb.pk],
+            effective_from="2026-06-01",
+        )
+    with pytest.raises(ServiceError):  # only a template derives
+        lists.derive_from_template(
+            actor=users["staffing_office"],
+            template_id=t1_list.pk,
+            township_ids=[tree.t2.pk],
+            effective_from="2026-06-01",
+        )
+    made = lists.derive_from_template(
+        actor=users["staffing_office"],
+        template_id=template.pk,
+        township_ids=[tree.t1.pk, tree.t2.pk],
+        effective_from=dt.date(2026, 6, 1),
+    )
+    assert [(dl.owner, dl.version) for dl in made] == [(tree.t1, 2), (tree.t2, 1)]
+    assert all(dl.source_id == template.pk and dl.items.count() == 8 for dl in made)
+    # T1 keeps its own lineages (its diff stays meaningful); T2, new, takes the template's (so one cited item can
+    # be found in every township derived from the same template).
+    t1_new = made[0].items.get(name="农村危房改造")
+    assert t1_new.lineage == t1_list.items.get(name="农村危房改造").lineage
+    t2_lineages = set(made[1].items.values_list("lineage", flat=True))
+    assert t2_lineages == set(template.items.values_list("lineage", flat=True))
+    c = Client()
+    c.force_login(users["staffing_office"])
+    page = c.get(f"/duties/lists/{template.pk}/derive/").content.decode()
+    assert "东河镇" in page and "已有清单" in page
+
+
+def test_api_export_import_and_report(users: Any, tree: Any, t1_list: DutyList) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    c = Client()
+    c.force_login(users["township_staff"])
+    r = c.get(f"/api/v1/duties/lists/{t1_list.pk}/export")
+    assert r.status_code == 200 and r["Content-Type"].startswith("application/vnd.openxmlformats")
+    exported = r.content
+    r = c.post(
+        "/api/v1/duties/imports",
+        {
+            "file": SimpleUploadedFile("t1.xlsx", exported),
+            "county": tree.county.code,
+            "township": tree.t1.code,
+            "effective_from": "2026-06-01",
+        },
+    )
+    assert r.status_code == 403  # township staff do not publish lists
+    c.force_login(users["staffing_office"])
+    r = c.post(
+        "/api/v1/duties/imports",
+        {
+            "file": SimpleUploadedFile("t1.xlsx", exported),
+            "county": tree.county.code,
+            "township": tree.t1.code,
+            "effective_from": "2026-06-01",
+        },
+    )
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert body["lists"][0]["version"] == 2 and sum(body["lists"][0]["counts"].values()) == 8
+    r = c.post(
+        "/api/v1/duties/imports",
+        {
+            "file": SimpleUploadedFile("bad.xls", b"\xd0\xcf\x11\xe0" + b"0" * 100),
+            "county": tree.county.code,
+            "township": tree.t1.code,
+            "effective_from": "2026-07-01",
+        },
+    )
+    assert r.status_code == 400 and r.json()["code"] == "import_failed" and r.json()["detail"]
+    assert DutyList.objects.filter(owner=tree.t1).count() == 2
+    c.force_login(users["county_office"])
+    r = c.get("/api/v1/duties/reports")
+    assert r.status_code == 200 and {t["name"] for t in r.json()["townships"]} >= {"东河镇", "城关街道"}
