@@ -383,3 +383,28 @@ def test_api_export_import_and_report(users: Any, tree: Any, t1_list: DutyList) 
     c.force_login(users["county_office"])
     r = c.get("/api/v1/duties/reports")
     assert r.status_code == 200 and {t["name"] for t in r.json()["townships"]} >= {"东河镇", "城关街道"}
+
+
+def test_api_import_asks_for_the_mapping_then_takes_it(users: Any, tree: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = "No,Item,对口科室\n1,村务公开,x\n2,民主评议,y\n".encode("utf-8-sig")
+    form = {"county": tree.county.code, "township": tree.t1.code, "effective_from": "2026-06-01"}
+    c = Client()
+    c.force_login(users["staffing_office"])
+    r = c.post("/api/v1/duties/imports", {**form, "file": SimpleUploadedFile("list.csv", data)})
+    assert r.status_code == 409 and r.json()["code"] == "mapping_unsure"
+    mapping = r.json()["detail"]["mapping"]
+    assert not DutyList.objects.exists()
+    mapping[""]["columns"].update({"1": "name", "2": ""})
+    mapping[""]["category"] = "basic"
+    r = c.post(
+        "/api/v1/duties/imports",
+        {**form, "file": SimpleUploadedFile("list.csv", data), "mapping": json.dumps(mapping)},
+    )
+    assert r.status_code == 201, r.content
+    assert r.json()["lists"][0]["counts"]["basic"] == 2
+    r = c.post(
+        "/api/v1/duties/imports", {**form, "file": SimpleUploadedFile("list.csv", data), "mapping": "[1]"}
+    )
+    assert r.status_code == 400
