@@ -19,6 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from gongzhi.core.audit import audit_record
 from gongzhi.core.errors import NotFoundError, PermissionDeniedError, ServiceError
@@ -556,16 +557,17 @@ def sendable_townships(user: Any) -> QuerySet[AdminUnit]:
 
 
 def boxes_for(user: Any) -> list[tuple[str, str]]:
-    """The task boxes that make sense for this user's roles, the most useful first."""
+    """The task boxes that make sense for this user's roles, the most useful first. Labels are marked for the
+    catalog and translated by the template."""
     roles = {g.role for g in grants_for(user)}
     out: list[tuple[str, str]] = []
     if roles & TOWNSHIP_ROLES:
-        out.append(("inbox", "本乡镇承担"))
+        out.append(("inbox", gettext_noop("本乡镇承担")))
     if Role.DEPARTMENT_STAFF in roles:
-        out.append(("sent", "本部门交办"))
+        out.append(("sent", gettext_noop("本部门交办")))
     if roles & {Role.COUNTY_OFFICE, Role.PLATFORM_ADMIN}:
-        out += [("held", "待准入审核"), ("contested", "乡镇异议")]
-    out.append(("all", "全部"))
+        out += [("held", gettext_noop("待准入审核")), ("contested", gettext_noop("乡镇异议"))]
+    out.append(("all", gettext_noop("全部")))
     return out
 
 

@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gongzhi.core.errors import NotFoundError, PermissionDeniedError, ServiceError, authenticated_user
@@ -19,7 +20,7 @@ from gongzhi.core.models import AdminUnit, Department, DepartmentKind, Level
 
 from . import lists
 from .models import AdjustmentAction, AdjustmentStatus, Category, DutyItem, DutyList, ListStatus
-from .permissions import can_apply_adjustment, can_manage_lists
+from .permissions import can_apply_adjustment, can_manage_lists, can_view_unit_duties
 
 PAGE_SIZE = 50
 
@@ -92,6 +93,23 @@ def list_detail_view(request: HttpRequest, list_id: int) -> HttpResponse:
 
 @login_required
 @require_GET
+def township_current_view(request: HttpRequest, unit_id: int) -> HttpResponse:
+    """The township's list in force today (the home page links here without looking it up)."""
+    from .gate import current_list
+
+    user = authenticated_user(request)
+    unit = AdminUnit.objects.filter(pk=unit_id, level__in=(Level.TOWNSHIP, Level.COUNTY)).first()
+    if unit is None or not can_view_unit_duties(user, unit):
+        raise Http404
+    dl = current_list(unit)
+    if dl is None:
+        messages.info(request, _("「%(name)s」尚无现行的履职事项清单") % {"name": unit.name})
+        return redirect("duties:lists")
+    return redirect("duties:list-detail", dl.pk)
+
+
+@login_required
+@require_GET
 def list_diff_view(request: HttpRequest, list_id: int, other_id: int) -> HttpResponse:
     user = authenticated_user(request)
     a, b = _get_list(user, list_id), _get_list(user, other_id)
@@ -146,9 +164,7 @@ def adjustment_new_view(request: HttpRequest, list_id: int) -> HttpResponse:
                 )
         return render(request, "duties/lists/adjust.html", _adjust_context(user, dl, values))
     p = request.POST
-    values = {
-        k: p.get(k, "") for k in ("action", "item", "reason", *(f for f, _ in lists.ITEM_FIELDS))
-    }
+    values = {k: p.get(k, "") for k in ("action", "item", "reason", *(f for f, _ in lists.ITEM_FIELDS))}
     values["assisting"] = p.getlist("assisting")
     try:
         adj = lists.adjustment_apply(
@@ -165,7 +181,7 @@ def adjustment_new_view(request: HttpRequest, list_id: int) -> HttpResponse:
         return render(
             request, "duties/lists/adjust.html", _adjust_context(user, dl, values, e.message), status=400
         )
-    messages.success(request, "调整申请已提交县委编办")
+    messages.success(request, _("调整申请已提交县委编办"))
     return redirect("duties:adjustment", adj.pk)
 
 
@@ -241,7 +257,7 @@ def adjustment_decide_view(request: HttpRequest, adj_id: int) -> HttpResponse:
         return render(
             request, "duties/lists/adjustment.html", _adjustment_context(user, adj, e.message), status=400
         )
-    messages.success(request, "已批准，新版本清单已发布" if approve else "已不予批准")
+    messages.success(request, _("已批准，新版本清单已发布") if approve else _("已不予批准"))
     return redirect("duties:adjustment", adj.pk)
 
 
@@ -319,7 +335,9 @@ def derive_view(request: HttpRequest, template_id: int) -> HttpResponse:
         except ServiceError as e:
             error = e.message
         else:
-            messages.success(request, f"已为 {len(made)} 个乡镇（街道）发布由县级模板生成的清单")
+            messages.success(
+                request, _("已为 %(n)s 个乡镇（街道）发布由县级模板生成的清单") % {"n": len(made)}
+            )
             return redirect("duties:lists")
     return render(
         request,

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, Sum
+from django.utils.translation import gettext_noop
 
 from gongzhi.core.errors import PermissionDeniedError
 from gongzhi.core.models import AdminUnit, Department, DepartmentKind, Level, Role
@@ -21,14 +22,15 @@ from gongzhi.core.roles import grants_for
 from .models import Category, DutyItem, ListStatus, ResourceGrant, Task, TaskStatus
 from .permissions import COUNTY_READERS, TOWNSHIP_ROLES
 
+# Labels marked for the catalog (pages translate them); the Excel export keeps the official Chinese.
 STATUS_COLUMNS: tuple[tuple[str, str], ...] = (
-    (TaskStatus.ADMITTED, "准入"),
-    (TaskStatus.ASSISTANCE, "准入（配合）"),
-    (TaskStatus.REFUSED, "退回"),
-    (TaskStatus.HELD, "待审核"),
-    (TaskStatus.APPROVED, "批准（随附资源）"),
-    (TaskStatus.DENIED, "不予准入"),
-    (TaskStatus.WITHDRAWN, "异议撤回"),
+    (TaskStatus.ADMITTED, gettext_noop("准入")),
+    (TaskStatus.ASSISTANCE, gettext_noop("准入（配合）")),
+    (TaskStatus.REFUSED, gettext_noop("退回")),
+    (TaskStatus.HELD, gettext_noop("待审核")),
+    (TaskStatus.APPROVED, gettext_noop("批准（随附资源）")),
+    (TaskStatus.DENIED, gettext_noop("不予准入")),
+    (TaskStatus.WITHDRAWN, gettext_noop("异议撤回")),
 )
 
 

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gongzhi.core.errors import NotFoundError, PermissionDeniedError, ServiceError, authenticated_user
@@ -128,13 +129,13 @@ def task_send_view(request: HttpRequest) -> HttpResponse:
             request, "duties/tasks/send.html", _send_context(request, user, values, e.message), status=400
         )
     if len(tasks) == 1:
-        messages.success(request, f"已提交：{tasks[0].get_status_display()}")
+        messages.success(request, _("已提交：%(status)s") % {"status": tasks[0].get_status_display()})
         return redirect("tasks:detail", tasks[0].pk)
     counts: dict[str, int] = {}
     for t in tasks:
         counts[t.get_status_display()] = counts.get(t.get_status_display(), 0) + 1
-    summary = "，".join(f"{k} {v} 个" for k, v in counts.items())
-    messages.success(request, f"已向 {len(tasks)} 个乡镇提交：{summary}")
+    summary = _("，").join(_("%(status)s %(n)s 个") % {"status": k, "n": v} for k, v in counts.items())
+    messages.success(request, _("已向 %(n)s 个乡镇提交：%(summary)s") % {"n": len(tasks), "summary": summary})
     return redirect(reverse("tasks:list") + "?box=sent")
 
 
@@ -238,7 +239,7 @@ def task_decide_view(request: HttpRequest, task_id: int) -> HttpResponse:
             powers=p.get("powers", ""),
             grant_note=p.get("grant_note", ""),
         ),
-        "已批准准入，随事资源已记录" if approve else "已不予准入",
+        _("已批准准入，随事资源已记录") if approve else _("已不予准入"),
     )
 
 
@@ -250,7 +251,7 @@ def task_contest_view(request: HttpRequest, task_id: int) -> HttpResponse:
         task_id,
         "contest",
         lambda user: gate.task_contest(actor=user, task_id=task_id, reason=request.POST.get("reason", "")),
-        "异议已提交县委县政府办（减负办）",
+        _("异议已提交县委县政府办（减负办）"),
     )
 
 
@@ -265,7 +266,7 @@ def contest_decide_view(request: HttpRequest, task_id: int) -> HttpResponse:
         lambda user: gate.contest_decide(
             actor=user, task_id=task_id, uphold=uphold, note=request.POST.get("note", "")
         ),
-        "异议成立，任务已撤回" if uphold else "已驳回异议",
+        _("异议成立，任务已撤回") if uphold else _("已驳回异议"),
     )
 
 

@@ -7,6 +7,7 @@ app_name = "duties"
 urlpatterns = [
     path("", v.list_index_view, name="lists"),
     path("lists/<int:list_id>/", v.list_detail_view, name="list-detail"),
+    path("townships/<int:unit_id>/current/", v.township_current_view, name="township-current"),
     path("lists/<int:list_id>/diff/<int:other_id>/", v.list_diff_view, name="list-diff"),
     path("lists/<int:list_id>/adjust/", v.adjustment_new_view, name="adjust"),
     path("lists/<int:template_id>/derive/", v.derive_view, name="derive"),

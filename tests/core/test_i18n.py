@@ -279,6 +279,9 @@ def test_township_leader_home_in_english_and_back(users: dict[str, User]) -> Non
         "Departments",
         "Cadres",
         "Enterprises & organizations",
+        "Duty lists",
+        "Task gate",
+        "Summons and report-in",
         "Residents",
         "Import & export",
     ], labels

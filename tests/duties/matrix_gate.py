@@ -50,6 +50,7 @@ def _obj(allowed: set[str], *, ok: int = 200, api: bool = False, **extra: int) -
 ROWS: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/duties/", web(STAFF)),
     ("GET", "/duties/lists/{list_id}/", _obj(T1_READERS)),
+    ("GET", "/duties/townships/{unit_id}/current/", _obj(T1_READERS, ok=302)),
     ("GET", "/duties/lists/{list_id}/diff/{other_id}/", _obj(T1_READERS)),
     ("GET", "/duties/lists/{list_id}/adjust/", _obj(ADJUSTERS)),
     ("GET", "/duties/lists/{template_id}/derive/", _obj(LIST_MANAGERS, village_committee=403)),
@@ -133,6 +134,7 @@ def params(tree: Any, users: dict[str, Any]) -> dict[str, Any]:
         "adjustment_id": adj.pk,
         "task_id": task.pk,
         "template_id": template.pk,
+        "unit_id": tree.t1.pk,
         "_county": tree.county.code,
         "_t1": tree.t1.pk,
         "_lineage": item.lineage,
