@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -44,6 +45,8 @@ _TEXT_COLUMNS = {
 }
 _WIDTH = {"name": 18, "code": 16, "county": 16, "village": 20, "id_number": 22, "department": 22, "title": 16}
 _HEADER_FONT = Font(bold=True)
+_ERROR_CODES = frozenset(ERROR_CODES)
+_ILLEGAL = ILLEGAL_CHARACTERS_RE
 _HEADER_FILL = PatternFill("solid", fgColor="F0F2F5")
 
 
@@ -71,7 +74,7 @@ def export_workbook(*, actor: Any, kinds: Iterable[str] | None = None) -> bytes:
             ws = _sheet(wb, kind)
             n = 0
             for row in _ROWS[kind](actor):
-                ws.append(_as_text(ws, row))
+                ws.append(text_cells(ws, row))
                 n += 1
             counts[kind] = n
     if not wb.worksheets:
@@ -107,17 +110,25 @@ def _sheet(wb: Workbook, kind: str) -> Any:
     return ws
 
 
-def _as_text(ws: Any, row: list[Any]) -> list[Any]:
-    """Keep typed-in text such as a name "=HYPERLINK(…)" a string: openpyxl would write it as a live formula."""
-    if not any(isinstance(v, str) and v.startswith("=") for v in row):
-        return row
-    out: list[Any] = []
-    for v in row:
-        if isinstance(v, str) and v.startswith("="):
+def text_cells(ws: Any, row: Sequence[Any]) -> list[Any]:
+    """``row`` for ``ws.append`` (a normal or a write-only sheet) with text kept as text: every export of user text
+    goes through here.
+
+    openpyxl writes a string starting with "=" as a live formula (``=HYPERLINK(…)`` shows a link to anywhere,
+    ``=WEBSERVICE(…)`` fetches) and "#N/A" and the like as error values. Such strings become string cells instead,
+    which Excel and WPS show as typed and never evaluate, so an export re-imports to exactly the same text (no
+    apostrophe to strip). Control characters that XML cannot hold, which openpyxl refuses with an exception, are
+    dropped. Nothing here writes CSV; a CSV export would also need OWASP's leading-character neutralisation."""
+    out = list(row)
+    for i, v in enumerate(out):
+        if v.__class__ is not str or not v:
+            continue
+        if _ILLEGAL.search(v):
+            v = out[i] = _ILLEGAL.sub("", v)
+        if v[:1] == "=" or v in _ERROR_CODES:
             cell = WriteOnlyCell(ws, value=v)
             cell.data_type = "s"
-            v = cell
-        out.append(v)
+            out[i] = cell
     return out
 
 

@@ -22,7 +22,6 @@ import os
 import re
 import time
 import unicodedata
-import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -35,7 +34,7 @@ from django.db.models import Max
 
 from gongzhi.core.audit import audit_record
 from gongzhi.core.errors import PermissionDeniedError, ServiceError
-from gongzhi.core.imports import MAX_UNZIPPED_BYTES, ImportFailed, RowError
+from gongzhi.core.imports import XLSX_MAX_COLUMNS, ImportFailed, RowError, check_xlsx
 from gongzhi.core.models import AdminUnit, Department, Level
 
 from .models import Category, DutyItem, DutyItemAssist, DutyList, ListStatus
@@ -629,20 +628,20 @@ def read_workbook(file_name: str, data: bytes) -> list[RawSheet]:
 def _read_xlsx(data: bytes) -> list[RawSheet]:
     from python_calamine import CalamineWorkbook, SheetTypeEnum
 
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            if sum(i.file_size for i in zf.infolist()) > MAX_UNZIPPED_BYTES:
-                raise _fail("文件解压后过大，无法导入")
-            if "xl/workbook.xml" not in zf.namelist():
-                raise _fail("文件不是 Excel 工作簿（.xlsx）：压缩包中没有工作簿内容")
-    except zipfile.BadZipFile as e:
-        raise _fail("文件不是有效的 Excel 工作簿（.xlsx），可能已损坏") from e
+    cap = max_rows()
+    # Before calamine sees the file: a sparse sheet (A1 and XFD50000) or a zip bomb would abort the whole process
+    # from inside calamine. The rows of all sheets count together, as below.
+    extents = check_xlsx(
+        data, max_bytes=max_file_bytes(), max_rows=cap + HEADER_SCAN_ROWS, too_many=_too_many
+    )
+    total = sum(e.rows for e in extents)
+    if total > cap + HEADER_SCAN_ROWS * len(extents):
+        raise _too_many(total, max(extents, key=lambda e: e.rows).name)
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         names = [m.name for m in wb.sheets_metadata if m.typ == SheetTypeEnum.WorkSheet]
     except Exception as e:  # calamine raises several error classes for corrupt or encrypted files
         raise _fail("无法读取该 Excel 文件（可能已损坏或设置了密码）") from e
-    cap = max_rows()
     sheets: list[RawSheet] = []
     total = 0
     for name in names:
@@ -712,9 +711,18 @@ def _cell(v: Any) -> str:
 def _fill_merged(sheet: RawSheet) -> None:
     """Every cell of a merged range takes the range's value (category cells merged down, titles across)."""
     rows = sheet.rows
+    # A merge may reach past the data (a title merged across a whole row, A1:XFD1), but not far: rows are filled
+    # out to the merge's last column. Merges never overlap, so together they cover at most the grid; overlapping
+    # ones (only a crafted file has them) would make this loop quadratic.
+    width = max(max((len(r) for r in rows), default=0), XLSX_MAX_COLUMNS)
+    room = len(rows) * width
     for r0, c0, r1, c1 in sheet.merged:
-        if r0 >= len(rows):
+        if r0 >= len(rows) or c0 >= width:
             continue
+        c1 = min(c1, width - 1)
+        room -= (min(r1, len(rows) - 1) - r0 + 1) * (c1 - c0 + 1)
+        if room < 0:
+            raise _fail("合并单元格相互重叠，文件可能已损坏", sheet=sheet.name)
         top = rows[r0]
         value = top[c0] if c0 < len(top) else ""
         for r in range(r0, min(r1, len(rows) - 1) + 1):
@@ -1903,12 +1911,14 @@ def _item_values(item: DutyItem, names: dict[int, str], assisting: dict[int, lis
 def _write_sheet(wb: Any, title: str, subtitle: str, category: str, values: list[dict[str, str]]) -> None:
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
+    from gongzhi.core.exports import text_cells
+
     ws = wb.create_sheet(CATEGORY_LABELS[category])
     used = {k for v in values for k, text in v.items() if text}
     columns = [(k, h) for k, h in _SHEET_COLUMNS[category] if k in _ALWAYS[category] or k in used]
     n = len(columns)
-    ws.append([title])
-    ws.append([subtitle])
+    ws.append(text_cells(ws, [title]))
+    ws.append(text_cells(ws, [subtitle]))
     ws.append([h for _k, h in columns])
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=n)
     ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=n)
@@ -1927,7 +1937,8 @@ def _write_sheet(wb: Any, title: str, subtitle: str, category: str, values: list
         c.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
     wrap = Alignment(vertical="top", wrap_text=True)
     for v in values:
-        ws.append([v[k] for k, _h in columns])
+        # Item text is written as typed: a string cell, never a formula (an item named "=HYPERLINK(…)").
+        ws.append(text_cells(ws, [v[k] for k, _h in columns]))
         r = ws.max_row
         for j in range(1, n + 1):
             c = ws.cell(r, j)

@@ -213,27 +213,52 @@ def _dept_by_name(county: AdminUnit, name: str, label: str) -> int | None:
 
 
 def _clean_proposal(county: AdminUnit, proposed: dict[str, Any]) -> dict[str, Any]:
-    """Validate the proposed item; departments by name against the county registry."""
+    """Validate the proposed item; departments by name against the county registry. Texts are bounded (names 200
+    characters as the item's column, content, basis and the two parts 5,000) and at most 50 assisting departments
+    (each one is a lookup)."""
+    if not isinstance(proposed, dict):
+        raise ServiceError("invalid", "调整内容格式无效", {"field": "proposed"})
+
+    def text(field: str, label: str, limit: int) -> str:
+        value = str(proposed.get(field, "") or "").strip()
+        if len(value) > limit:
+            raise ServiceError(
+                "invalid", f"{label}不能超过 {limit:,} 字（现为 {len(value):,} 字）", {"field": field}
+            )
+        if "\x00" in value:  # PostgreSQL refuses NUL in text
+            raise ServiceError("invalid", f"{label}含有无效字符", {"field": field})
+        return value
+
     category = str(proposed.get("category", "")).strip()
     if category not in Category.values:
         raise ServiceError(
             "invalid", "请选择事项类别：基本履职事项、配合履职事项或上级部门收回事项", {"field": "category"}
         )
-    name = str(proposed.get("name", "")).strip()
+    name = text("name", "事项名称", 200)
     if not name:
         raise ServiceError("invalid", "请填写事项名称", {"field": "name"})
-    if len(name) > 200:
-        raise ServiceError("invalid", "事项名称不能超过 200 字", {"field": "name"})
     out: dict[str, Any] = {"category": category, "name": name}
-    for f in ("content", "basis", "township_part", "department_part", "current_practice"):
-        out[f] = str(proposed.get(f, "") or "").strip()
-    out["lead_department"] = str(proposed.get("lead_department", "") or "").strip()
-    out["reclaimed_by"] = str(proposed.get("reclaimed_by", "") or "").strip()
-    out["power_department"] = str(proposed.get("power_department", "") or "").strip()
+    for f, label in (
+        ("content", "具体内容"),
+        ("basis", "依据"),
+        ("township_part", "乡镇职责"),
+        ("department_part", "部门职责"),
+        ("current_practice", "工作方式"),
+    ):
+        out[f] = text(f, label, 5000)
+    out["lead_department"] = text("lead_department", "牵头部门", 200)
+    out["reclaimed_by"] = text("reclaimed_by", "承接部门", 200)
+    out["power_department"] = text("power_department", "所需权力所在部门", 200)
     assisting = proposed.get("assisting", "") or ""
     if isinstance(assisting, str):
+        if len(assisting) > 50 * 200:
+            raise ServiceError("invalid", "配合部门填写过长", {"field": "assisting"})
         assisting = [a for a in re.split(r"[、，,;；/\n]+", assisting) if a.strip()]
+    if not isinstance(assisting, list | tuple) or len(assisting) > 50:
+        raise ServiceError("invalid", "配合部门最多填写 50 个", {"field": "assisting"})
     out["assisting"] = [str(a).strip() for a in assisting]
+    if any(len(a) > 200 or "\x00" in a for a in out["assisting"]):
+        raise ServiceError("invalid", "配合部门名称不能超过 200 字", {"field": "assisting"})
     # Resolve now so a bad name is refused at application time, not at approval.
     _dept_by_name(county, out["lead_department"], "牵头部门")
     _dept_by_name(county, out["reclaimed_by"], "承接部门")
@@ -264,9 +289,15 @@ def adjustment_apply(
         raise PermissionDeniedError("只有本乡镇或本县部门可以申请调整该乡镇的清单")
     if action not in AdjustmentAction.values:
         raise ServiceError("invalid", "调整类型无效", {"field": "action"})
-    reason = reason.strip()
+    reason = str(reason or "").strip()
     if not reason:
         raise ServiceError("invalid", "请写明调整理由", {"field": "reason"})
+    if len(reason) > 2000:
+        raise ServiceError(
+            "invalid", f"调整理由不能超过 2,000 字（现为 {len(reason):,} 字）", {"field": "reason"}
+        )
+    if "\x00" in reason:  # PostgreSQL refuses NUL in text
+        raise ServiceError("invalid", "调整理由含有无效字符", {"field": "reason"})
     base = DutyList.objects.filter(owner=township, status=ListStatus.PUBLISHED).order_by("-version").first()
     if base is None:
         raise ServiceError("invalid", f"「{township.name}」尚无现行清单，请先由县委编办发布清单")

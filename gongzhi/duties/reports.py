@@ -211,6 +211,8 @@ def report_xlsx(report: Report) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
+    from gongzhi.core.exports import text_cells
+
     wb = Workbook()
     bold = Font(bold=True)
     header = [
@@ -225,7 +227,7 @@ def report_xlsx(report: Report) -> bytes:
     for title, rows in (("乡镇", report.townships), ("部门", report.departments)):
         ws = wb.active if title == "乡镇" else wb.create_sheet()
         ws.title = f"按{title}"
-        ws.append([f"{report.county.name} 任务准入与吹哨报到统计（按{title}）"])
+        ws.append(text_cells(ws, [f"{report.county.name} 任务准入与吹哨报到统计（按{title}）"]))
         ws["A1"].font = bold
         ws.append(header + summons_header)
         for c in ws[2]:
@@ -233,18 +235,21 @@ def report_xlsx(report: Report) -> bytes:
         for r in rows:
             s = r.summons or {}
             ws.append(
-                [
-                    r.name,
-                    *[r.counts.get(k, 0) for k, _ in STATUS_COLUMNS],
-                    r.total,
-                    r.reclaimed_pushes,
-                    float(r.funds),
-                    r.staff,
-                    s.get("count", 0),
-                    s.get("median_minutes"),
-                    s.get("overdue", 0),
-                    s.get("avg_score"),
-                ]
+                text_cells(
+                    ws,
+                    [
+                        r.name,
+                        *[r.counts.get(k, 0) for k, _ in STATUS_COLUMNS],
+                        r.total,
+                        r.reclaimed_pushes,
+                        float(r.funds),
+                        r.staff,
+                        s.get("count", 0),
+                        s.get("median_minutes"),
+                        s.get("overdue", 0),
+                        s.get("avg_score"),
+                    ],
+                )
             )
         ws.column_dimensions["A"].width = 24
     ws = wb.create_sheet("权责不对等事项")
@@ -252,7 +257,9 @@ def report_xlsx(report: Report) -> bytes:
     for c in ws[1]:
         c.font = bold
     for m in report.mismatches:
-        ws.append([m["name"], m["department"], len(m["townships"]), "、".join(m["townships"])])
+        ws.append(
+            text_cells(ws, [m["name"], m["department"], len(m["townships"]), "、".join(m["townships"])])
+        )
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

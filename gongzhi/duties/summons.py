@@ -56,6 +56,15 @@ DEFAULT_INDICATORS: tuple[tuple[str, str, Decimal], ...] = (
 )
 SCORE_MIN, SCORE_MAX = 1, 5
 MAX_ACK_MINUTES = 7 * 24 * 60
+# Caps on what users type (the columns' own limits where they have one).
+TITLE_MAX = Summons._meta.get_field("title").max_length or 200
+LOCATION_MAX = Summons._meta.get_field("location").max_length or 200
+DESCRIPTION_MAX = 5000
+REPORT_MAX = 5000
+CLOSING_NOTE_MAX = Summons._meta.get_field("closing_note").max_length or 500
+COMMENT_MAX = SummonsTarget._meta.get_field("rating_comment").max_length or 500
+MAX_SUMMONED_DEPARTMENTS = 100
+MAX_INDICATORS = 20
 _KEY_RE = re.compile(r"^[a-z0-9_-]{1,32}$")
 GROUND_LIST = "、".join(str(label) for label in Ground.labels)
 
@@ -515,12 +524,19 @@ def summons_stats(
 
 
 def _clean_departments(county: AdminUnit, department_ids: Sequence[int | str]) -> list[Department]:
+    if isinstance(department_ids, str | bytes):
+        raise ServiceError("invalid", "部门编号格式无效")
+    if len(department_ids) > MAX_SUMMONED_DEPARTMENTS:
+        # A county has a few dozen departments; an unbounded id list would reach the database as bind parameters.
+        raise ServiceError("invalid", f"一次吹哨最多选择 {MAX_SUMMONED_DEPARTMENTS} 个部门")
     ids: list[int] = []
     for raw in department_ids:
         try:
             i = int(raw)
         except (TypeError, ValueError):
-            raise ServiceError("invalid", f"部门编号「{raw}」无效") from None
+            raise ServiceError("invalid", f"部门编号「{str(raw)[:20]}」无效") from None
+        if not 0 < i < 2**63:
+            raise ServiceError("invalid", f"部门编号「{str(raw)[:20]}」无效")
         if i not in ids:
             ids.append(i)
     if not ids:
@@ -541,12 +557,15 @@ def _clean_departments(county: AdminUnit, department_ids: Sequence[int | str]) -
     return out
 
 
-def _check_text(value: str, label: str, max_length: int | None = None, *, required: bool = True) -> str:
-    value = (value or "").strip()
+def _check_text(value: str, label: str, max_length: int, *, required: bool = True) -> str:
+    """Every text a user types into a summons goes through here: each has a length cap."""
+    value = str(value or "").strip()
     if required and not value:
         raise ServiceError("invalid", f"请填写{label}")
-    if max_length is not None and len(value) > max_length:
-        raise ServiceError("invalid", f"{label}不能超过 {max_length} 个字")
+    if len(value) > max_length:
+        raise ServiceError("invalid", f"{label}不能超过 {max_length:,} 个字（现为 {len(value):,} 个字）")
+    if "\x00" in value:  # PostgreSQL refuses NUL in text: a clear refusal rather than a database error
+        raise ServiceError("invalid", f"{label}含有无效字符")
     return value
 
 
@@ -570,9 +589,9 @@ def summons_create(
         raise PermissionDeniedError("只有本乡镇（街道）的干部可以吹哨")
     if ground not in Ground.values:
         raise ServiceError("invalid_ground", f"吹哨事由只能是：{GROUND_LIST}")
-    title = _check_text(title, "事项", 200)
-    description = _check_text(description, "情况说明")
-    location = _check_text(location, "地点", 200, required=False)
+    title = _check_text(title, "事项", TITLE_MAX)
+    description = _check_text(description, "情况说明", DESCRIPTION_MAX)
+    location = _check_text(location, "地点", LOCATION_MAX, required=False)
     county = county_of(township)
     item = None
     if duty_item_id not in (None, ""):
@@ -581,6 +600,8 @@ def summons_create(
             item_pk = int(duty_item_id)  # type: ignore[arg-type]
         except (TypeError, ValueError):
             item_pk = -1
+        if not 0 < item_pk < 2**63:
+            item_pk = -1  # beyond the id column's range SQLite raises OverflowError
         item = DutyItem.objects.filter(pk=item_pk, duty_list=dl).first() if dl is not None else None
         if item is None:
             raise ServiceError("invalid_item", "所选事项不在本乡镇现行履职事项清单中")
@@ -747,7 +768,7 @@ def summons_report(
         raise ServiceError("not_issued", "该吹哨尚未签发")
     if kind not in ReportKind.values:
         raise ServiceError("invalid", "报到方式只能是到场报到或书面报告")
-    text = _check_text(text, "进展情况", 5000)
+    text = _check_text(text, "进展情况", REPORT_MAX)
     at = _now(now)
     if t.acknowledged_at is None:
         _ack(actor, t, at, via="report")
@@ -775,7 +796,7 @@ def summons_close(*, actor: Any, summons_id: int, closing_note: str, now: dateti
         raise ServiceError("closed", "该吹哨已办结")
     if s.status != SummonsStatus.OPEN:
         raise ServiceError("not_issued", "草稿尚未签发，不能办结；不需要时请撤销")
-    s.closing_note = _check_text(closing_note, "办结说明", 500)
+    s.closing_note = _check_text(closing_note, "办结说明", CLOSING_NOTE_MAX)
     s.status, s.closed_at = SummonsStatus.CLOSED, _now(now)
     s.save(update_fields=["status", "closed_at", "closing_note"])
     audit_record(
@@ -814,9 +835,10 @@ def _clean_scores(indicators: Sequence[Indicator], scores: Mapping[str, Any]) ->
                 detail={"indicator": ind.key},
             )
         out[ind.key] = value
-    unknown = sorted(set(scores) - {i.key for i in indicators})
+    unknown = sorted(str(k)[:32] for k in set(scores) - {i.key for i in indicators})
     if unknown:
-        raise ServiceError("invalid_score", f"未知的评价指标：{'、'.join(unknown)}")
+        more = f" 等 {len(unknown)} 项" if len(unknown) > 5 else ""
+        raise ServiceError("invalid_score", f"未知的评价指标：{'、'.join(unknown[:5])}{more}")
     return out
 
 
@@ -841,7 +863,7 @@ def summons_rate(
         raise ServiceError("already_rated", f"已评价过「{t.department.name}」，每个部门只评价一次")
     indicators = indicators_for(county_of(s.township))
     clean = _clean_scores(indicators, scores)
-    comment = _check_text(comment, "评价意见", 500, required=False)
+    comment = _check_text(comment, "评价意见", COMMENT_MAX, required=False)
     t.score = weighted_score(indicators, clean)
     # Names and weights are kept with the scores, so a rating still explains itself after the indicators change.
     t.scores = {i.key: {"name": i.name, "weight": str(i.weight), "score": clean[i.key]} for i in indicators}
@@ -923,6 +945,8 @@ def summons_settings_update(
 def _save_indicators(county: AdminUnit, indicators: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     if not indicators:
         raise ServiceError("invalid", "至少需要一项评价指标")
+    if len(indicators) > MAX_INDICATORS:
+        raise ServiceError("invalid", f"评价指标最多 {MAX_INDICATORS} 项")
     existing = {r.key: r for r in RatingIndicator.objects.select_for_update().filter(county=county)}
     if not existing:
         # The defaults were in force: they become rows, so keeping one of them keeps its key.
@@ -938,7 +962,7 @@ def _save_indicators(county: AdminUnit, indicators: Sequence[Mapping[str, Any]])
         if not name:
             raise ServiceError("invalid", "指标名称不能为空")
         if len(name) > 32:
-            raise ServiceError("invalid", f"指标名称「{name}」不能超过 32 个字")
+            raise ServiceError("invalid", f"指标名称「{name[:32]}…」不能超过 32 个字")
         if name in names:
             raise ServiceError("invalid", f"指标「{name}」重复")
         names.add(name)
