@@ -14,6 +14,14 @@ As a baseline measured in the same run, the same tasks go through a naive scan w
 way one would write it first. The script prints its time per task and the ratio to the gate, and how often its top
 item is the expected one.
 
+Then the attacks of the P1 review (issue 3), each class built from the template and the samples, decided once each
+(not timed with the rest, so the figures above stay comparable): an item's name as the title over off-list and
+reclaimed contents, a name appended in brackets, written inline or stuffed by the dozen into an off-list content,
+a basic task bundled with a reclaimed or an off-list one, a citation plus the cited name over a reclaimed content,
+spaces and invisible characters between the characters of every sample, and genuine sample titles over off-list
+and reclaimed contents. Prints, per class, how many decisions the gate got right (an attack counts as stopped when
+it is held or refused as the class requires).
+
     python bench/taskgate.py             # 5 rounds over ~1,000 tasks
     python bench/taskgate.py --rounds 20
 
@@ -185,6 +193,63 @@ def build_cases(id_of: dict[str, int]) -> list[Case]:
     return cases
 
 
+# Separators put between every two characters of a task: spaces, zero-width space, ideographic space, word joiner,
+# middle dot.
+SEPARATORS = (" ", "\u200b", "\u3000", "\u2060", "·")
+
+
+def build_attacks(items: Sequence[tg.GateItem]) -> list[Case]:
+    """The review's attack classes over the template and the samples; ``expected`` may list outcomes (held|refused)."""
+    by_cat = {c: [it.name for it in items if it.category == c] for c in ("basic", "cooperative")}
+    names = by_cat["basic"] + by_cat["cooperative"]
+    id_of = {it.name: it.id for it in items}
+    samples = catalog.SAMPLE_TASKS
+    off = [s.content for s in samples if s.expected == "held" and not s.cites]
+    off += [c for _, c, e, _ in PARAPHRASES if e == "held"]
+    rec = [s.content for s in samples if s.expected == "refused"]
+    good = [s for s in samples if s.expected in ("admitted", "assistance") and not s.cites]
+    out: list[Case] = []
+
+    def add(kind: str, title: str, content: str, expected: str, cited: str = "") -> None:
+        out.append(
+            Case(
+                kind, tg.GateTask(title, content, cited_item_id=id_of[cited] if cited else None), expected, ""
+            )
+        )
+
+    for n in names:
+        for c in off:
+            add("name as title, off-list", n, c, "held")
+            add("name appended, off-list", "工作任务", f"{c}（{n}）", "held")
+            add("name inline, off-list", "工作任务", f"{c.rstrip('。')}，做好{n}工作。", "held")
+        for c in rec:
+            add("name as title, reclaimed", n, c, "refused")
+            add("cited + name, reclaimed", n, c, "held|refused", cited=n)
+    basic = by_cat["basic"]
+    for c in off:
+        add("names stuffed, off-list", "工作任务", f"{c}本任务涉及：" + "、".join(basic), "held")
+        for i in range(0, len(basic), 10):
+            add(
+                "names stuffed, off-list",
+                "工作任务",
+                f"{c}本任务涉及：" + "、".join(basic[i : i + 10]),
+                "held",
+            )
+    for g in good:
+        for c in rec:
+            add("bundle basic + reclaimed", g.title, f"{g.content.rstrip('。')}，{c}", "held|refused")
+            add("bundle basic + reclaimed", g.title, g.content + c, "held|refused")
+            add("genuine title, reclaimed", g.title, c, "refused")
+        for c in off:
+            add("bundle basic + off-list", g.title, g.content + c, "held")
+            add("genuine title, off-list", g.title, c, "held")
+    for s in samples:
+        for sep in SEPARATORS:
+            cited = s.cites
+            add("separators", sep.join(s.title), sep.join(s.content), s.expected, cited=cited)
+    return out
+
+
 def _percentile(sorted_ns: Sequence[int], q: float) -> float:
     return sorted_ns[min(len(sorted_ns) - 1, int(q * len(sorted_ns)))] / 1000.0
 
@@ -323,6 +388,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     print(f"  top item as expected (uncited tasks): naive {hits}/{named}, gate {gate_hits}/{named}")
     print(f"  ratio p50 naive / gate: {bp50 / p50:.1f}×")
+
+    # The review's attacks, each decided once.
+    attacks = build_attacks(items)
+    akinds: dict[str, list[Case]] = {}
+    for c in attacks:
+        akinds.setdefault(c.kind, []).append(c)
+    print(
+        f"\nattacks of the P1 review ({len(attacks)} tasks; stopped = held or refused as the class requires):"
+    )
+    missed: list[str] = []
+    a_ns: list[int] = []
+    for kind, sub in akinds.items():
+        ok = 0
+        for c in sub:
+            a = time.perf_counter_ns()
+            d = tg.admit_task(c.task, index)
+            a_ns.append(time.perf_counter_ns() - a)
+            good = d.outcome in c.expected.split("|")
+            ok += good
+            if not good:
+                missed.append(
+                    f"  [{kind}] {c.task.title} / {c.task.content[:40]}: {d.outcome} — {d.explanation[:80]}"
+                )
+        print(f"  {kind:28s} {ok}/{len(sub)}")
+    for m in missed[:5]:
+        print(m)
+    a_ns.sort()
+    print(f"  µs per attack decision: p50 {_percentile(a_ns, 0.50):.0f}  p99 {_percentile(a_ns, 0.99):.0f}")
 
     passed = p50 < TARGET_P50_US
     print(
