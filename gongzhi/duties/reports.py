@@ -22,6 +22,9 @@ from gongzhi.core.roles import grants_for
 from .models import Category, DutyItem, ListStatus, ResourceGrant, Task, TaskStatus
 from .permissions import COUNTY_READERS, TOWNSHIP_ROLES
 
+# Gate rules that mean a department tried to push a reclaimed duty down (alone, or bundled with other work).
+RECLAIMED_RULES = ("reclaimed_item", "reclaimed_part")
+
 # Labels marked for the catalog (pages translate them); the Excel export keeps the official Chinese.
 STATUS_COLUMNS: tuple[tuple[str, str], ...] = (
     (TaskStatus.ADMITTED, gettext_noop("准入")),
@@ -133,7 +136,10 @@ def build_report(*, user: Any, county: AdminUnit) -> Report:
                 rows[rid].counts[status] = rows[rid].counts.get(status, 0) + n
                 rows[rid].total += n
         for rid, n in (
-            base.filter(rule="reclaimed_item").values_list(key).annotate(n=Count("id")).values_list(key, "n")
+            base.filter(rule__in=RECLAIMED_RULES)
+            .values_list(key)
+            .annotate(n=Count("id"))
+            .values_list(key, "n")
         ):
             if rid in rows:
                 rows[rid].reclaimed_pushes = n
@@ -151,7 +157,7 @@ def build_report(*, user: Any, county: AdminUnit) -> Report:
     for status, n in base.values_list("status").annotate(n=Count("id")).values_list("status", "n"):
         totals.counts[status] = n
         totals.total += n
-    totals.reclaimed_pushes = base.filter(rule="reclaimed_item").count()
+    totals.reclaimed_pushes = base.filter(rule__in=RECLAIMED_RULES).count()
 
     stats = _summons_stats(county, townships, departments)
     for rid, s in stats.get("townships", {}).items():

@@ -66,9 +66,6 @@ def _sample(title: str) -> Any:
 BASIC_NAMES = [c.name for c in TEMPLATE_ITEMS if c.category == "basic"]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="gate: an unrelated basic item's name as the title admits a reclaimed duty"
-)
 def test_gate_unrelated_basic_title_does_not_admit_a_reclaimed_duty(template_index: Any) -> None:
     # The sample is refused as sent; retitled with any basic item's name it is admitted (93.8 vs the reclaimed item).
     s = _sample("偷排漏排企业查处")
@@ -77,7 +74,6 @@ def test_gate_unrelated_basic_title_does_not_admit_a_reclaimed_duty(template_ind
     assert d.outcome == "refused", d.explanation
 
 
-@pytest.mark.xfail(strict=True, reason="gate: a basic item's name as the title admits an off-list quota")
 def test_gate_basic_title_does_not_admit_an_off_list_quota(template_index: Any) -> None:
     s = _sample("组织辖区企业完成招商引资指标")
     assert _decide(template_index, s.title, s.content).outcome == "held"
@@ -86,9 +82,6 @@ def test_gate_basic_title_does_not_admit_an_off_list_quota(template_index: Any) 
     assert d.outcome == "held", d.explanation
 
 
-@pytest.mark.xfail(
-    strict=True, reason="gate: appending a basic item's name to the content admits an off-list quota"
-)
 def test_gate_appended_item_name_does_not_admit_an_off_list_quota(template_index: Any) -> None:
     d = _decide(
         template_index,
@@ -98,9 +91,6 @@ def test_gate_appended_item_name_does_not_admit_an_off_list_quota(template_index
     assert d.outcome == "held", d.explanation
 
 
-@pytest.mark.xfail(
-    strict=True, reason="gate: stuffing the list's basic item names into the content admits anything"
-)
 def test_gate_stuffed_item_names_do_not_admit_an_off_list_quota(template_index: Any) -> None:
     d = _decide(
         template_index, "招商引资签约", "各乡镇完成招商引资签约额5亿元。本任务涉及：" + "、".join(BASIC_NAMES)
@@ -108,7 +98,6 @@ def test_gate_stuffed_item_names_do_not_admit_an_off_list_quota(template_index: 
     assert d.outcome == "held", d.explanation
 
 
-@pytest.mark.xfail(strict=True, reason="gate: bundling a reclaimed duty with a basic one admits the bundle")
 def test_gate_bundled_reclaimed_part_is_not_admitted(template_index: Any) -> None:
     # The second half alone is the refused sample 餐饮服务单位食品安全检查 (a reclaimed item scoring 53 here).
     d = _decide(
@@ -119,9 +108,6 @@ def test_gate_bundled_reclaimed_part_is_not_admitted(template_index: Any) -> Non
     assert d.outcome in ("refused", "held"), d.explanation
 
 
-@pytest.mark.xfail(
-    strict=True, reason="gate: citing a basic item and repeating its name carries a reclaimed duty"
-)
 def test_gate_cited_basic_item_with_its_name_does_not_carry_a_reclaimed_duty(template_index: Any) -> None:
     # Content is, word for word, the reclaimed item 城镇规划区违法建设查处 (立案查处和强制拆除).
     d = _decide(
@@ -133,16 +119,12 @@ def test_gate_cited_basic_item_with_its_name_does_not_carry_a_reclaimed_duty(tem
     assert d.outcome in ("refused", "held"), d.explanation
 
 
-@pytest.mark.xfail(strict=True, reason="gate: citing a cooperative item carries a reclaimed enforcement duty")
 def test_gate_cited_cooperative_item_does_not_carry_a_reclaimed_duty(template_index: Any) -> None:
     s = _sample("偷排漏排企业查处")
     d = _decide(template_index, "生态环境保护督察问题整改", s.content, cite="生态环境保护督察问题整改")
     assert d.outcome in ("refused", "held"), d.explanation
 
 
-@pytest.mark.xfail(
-    strict=True, reason="gate: spaces or zero-width characters between characters evade a refusal"
-)
 @pytest.mark.parametrize("sep", [" ", "\u200b"])
 def test_gate_separators_between_characters_do_not_evade_refusal(template_index: Any, sep: str) -> None:
     s = _sample("集镇占道经营专项整治")
@@ -296,9 +278,6 @@ def _formula_cells(data: bytes) -> list[str]:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="export: item text starting with '=' is written as a live Excel formula"
-)
 def test_duty_list_export_writes_no_formulas(tree: Any) -> None:
     items = ((Category.BASIC, FORMULA, "=1+1", None), *ITEMS[1:])
     dl = make_list(tree.t1, tree.county, tree_departments(tree), items=items)
@@ -306,7 +285,6 @@ def test_duty_list_export_writes_no_formulas(tree: Any) -> None:
     assert _formula_cells(export_duty_list(dl)) == []
 
 
-@pytest.mark.xfail(strict=True, reason="report export: item names starting with '=' are written as formulas")
 def test_report_export_writes_no_formulas(users: Any, tree: Any) -> None:
     # make_list gives the basic item at position 2 a power department: it lands on the mismatch sheet.
     items = (ITEMS[0], (Category.BASIC, FORMULA, "内容", None), *ITEMS[2:])
@@ -358,9 +336,6 @@ def _sparse_xlsx(last_row: int) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.xfail(
-    strict=True, reason="import: a 1.5 KB sparse .xlsx makes calamine allocate 26 GB and abort"
-)
 def test_sparse_workbook_is_refused_without_killing_the_worker(tmp_path: Path) -> None:
     # 50,000 rows is far under the 1,000,000-row cap; the column count is never checked. Run in a child process
     # with a 4 GB address-space limit: today the Rust allocator aborts the whole process (SIGABRT), which in
