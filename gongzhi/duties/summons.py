@@ -38,7 +38,6 @@ from .models import (
     DutyItem,
     DutyList,
     Ground,
-    ListStatus,
     RatingIndicator,
     ReportKind,
     Summons,
@@ -104,7 +103,10 @@ def indicators_for(county: AdminUnit | int) -> list[Indicator]:
 
 
 def current_duty_list(township: AdminUnit) -> DutyList | None:
-    return DutyList.objects.filter(owner=township, status=ListStatus.PUBLISHED).order_by("-version").first()
+    # The same rule as the task gate: the version in force today, not merely the newest published one.
+    from .gate import current_list
+
+    return current_list(township)
 
 
 def duty_items_for(township: AdminUnit) -> list[DutyItem]:
