@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "gongzhi.core",
     "gongzhi.duties",
+    "gongzhi.inspections",
 ]
 
 MIDDLEWARE = [
