@@ -1,3 +1,5 @@
+from importlib import import_module
+from importlib.util import find_spec
 from typing import Any
 
 from django.apps import AppConfig
@@ -10,22 +12,17 @@ class InspectionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the home-page providers (core.home.PROVIDERS) of the inspections pillar, when present.
-        from importlib import import_module
-        from importlib.util import find_spec
-
-        if find_spec("gongzhi.inspections.home") is not None:
-            import_module("gongzhi.inspections.home")
+        # Registers the home-page providers (core.home.PROVIDERS) of the inspections pillar.
+        for module in ("home", "visit_home"):
+            if find_spec(f"gongzhi.inspections.{module}") is not None:
+                import_module(f"gongzhi.inspections.{module}")
 
     def build_demo(self, *, county: Any, say: Any) -> dict[str, int]:
         """Hook called by core.demo.build_demo_county inside its transaction (core never imports the pillars)."""
-        from importlib.util import find_spec
-
         if find_spec("gongzhi.inspections.demo") is None:
             return {}
         from gongzhi.core.imports import system_actor
 
-        from .demo import build  # type: ignore[import-not-found,unused-ignore]
-
-        result: dict[str, int] = build(county=county, system=system_actor(), say=say)
+        demo = import_module("gongzhi.inspections.demo")
+        result: dict[str, int] = demo.build(county=county, system=system_actor(), say=say)
         return result
