@@ -1,7 +1,10 @@
 """What each role's home page lists: the things that need this person's attention.
 
 Each pillar adds its own providers to ``PROVIDERS``; until a pillar lands, its section shows an honest empty state.
-Providers must stay cheap (one or two indexed queries): the home page is the most requested page.
+Providers must stay cheap: the home page is the most requested page. A provider may return several sections, so a
+pillar can fetch all of one role's sections in ONE query (see duties/home.py: hand-written SQL, because compiling
+ORM querysets cost more CPU than the rest of the page), and should translate with plain ``gettext`` (providers run
+inside the request's language; lazy strings cost more to render).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ class Section:
     links: list[tuple[Any, str]] = field(default_factory=list)
 
 
-Provider = Callable[[Any, Grant], Section | None]
+Provider = Callable[[Any, Grant], Section | list[Section] | None]
 PROVIDERS: dict[str, list[Provider]] = {}
 
 
@@ -113,7 +116,9 @@ def home_sections(user: Any) -> list[tuple[Grant, list[Section]]]:
         sections = [Section(title=title, empty=empty, links=_links(grant))]
         for fn in PROVIDERS.get(grant.role, []):
             s = fn(user, grant)
-            if s is not None:
+            if isinstance(s, list):
+                sections.extend(s)
+            elif s is not None:
                 sections.append(s)
         out.append((grant, sections))
     return out

@@ -1,4 +1,4 @@
-"""吹哨报到: services (every write), selectors (every read, scoped) and home-page providers for summonses.
+"""吹哨报到: services (every write) and selectors (every read, scoped) for summonses. Home-page sections: duties/home.py.
 
 A township calls county departments to act on a matter beyond its powers, on one of three grounds. Its leader issues
 the summons (staff may draft one for the leader); each summoned department acknowledges (报到) within the county's
@@ -19,18 +19,14 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
-from django.urls import reverse as django_reverse
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from gongzhi.core.audit import audit_record
 from gongzhi.core.errors import NotFoundError, PermissionDeniedError, ServiceError
-from gongzhi.core.home import Item, Section, provider
 from gongzhi.core.models import AdminUnit, Department, DepartmentKind, Level, Role
-from gongzhi.core.roles import Grant, grants_for
-from gongzhi.core.urlcache import reverse
+from gongzhi.core.roles import grants_for
 
 from . import permissions as perms
 from .models import (
@@ -1032,123 +1028,3 @@ def summons_escalate_overdue(*, now: datetime | None = None) -> int:
                 data={"summons": sid, "department": did, "at": now.isoformat()},
             )
     return len(rows)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Home-page providers (one query each)
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def _detail_url(pk: int) -> str:
-    # Plain reverse: the memoized one would keep one entry per summons for the life of the process.
-    return django_reverse("summons:detail", args=[pk])
-
-
-def _left_hint(due: datetime | None, now: datetime) -> str:
-    if due is None:
-        return ""
-    m = math.ceil((due - now).total_seconds() / 60)
-    if m >= 0:
-        return _("剩余 %(m)s 分钟") % {"m": m}
-    return _("已超时 %(m)s 分钟") % {"m": -m}
-
-
-@provider(Role.TOWNSHIP_LEADER, Role.TOWNSHIP_STAFF)
-def _township_section(user: Any, grant: Grant) -> Section | None:
-    rows = list(
-        Summons.objects.filter(
-            township__code__startswith=grant.unit_prefix,
-            status__in=[SummonsStatus.DRAFT, SummonsStatus.OPEN],
-        )
-        .annotate(
-            n=Count("targets"),
-            acked=Count("targets", filter=Q(targets__acknowledged_at__isnull=False)),
-        )
-        .values("id", "title", "status", "n", "acked")
-        .order_by("status", "-id")[:20]
-    )
-    items: list[Item] = []
-    for r in rows:
-        if r["status"] == SummonsStatus.DRAFT:
-            hint = _("待您签发") if grant.role == Role.TOWNSHIP_LEADER else _("待乡镇主要领导签发")
-            items.append(Item(_("草稿：%(t)s") % {"t": r["title"]}, _detail_url(r["id"]), hint))
-        else:
-            hint = _("已报到 %(a)s / %(n)s 个部门") % {"a": r["acked"], "n": r["n"]}
-            items.append(Item(_("处置中：%(t)s") % {"t": r["title"]}, _detail_url(r["id"]), hint))
-    return Section(
-        title=gettext_lazy("吹哨报到"),
-        items=items,
-        empty=gettext_lazy("没有待签发或处置中的吹哨。"),
-        links=[
-            (gettext_lazy("发起吹哨"), reverse("summons:new")),
-            (gettext_lazy("全部吹哨"), reverse("summons:list")),
-        ],
-    )
-
-
-@provider(Role.DEPARTMENT_STAFF)
-def _department_section(user: Any, grant: Grant) -> Section | None:
-    if grant.department_id is None:
-        return None
-    now = timezone.now()
-    rows = list(
-        SummonsTarget.objects.filter(
-            department_id=grant.department_id,
-            acknowledged_at__isnull=True,
-            summons__status=SummonsStatus.OPEN,
-        )
-        .values("id", "summons_id", "summons__title", "summons__township__name", "ack_due")
-        .order_by("ack_due", "id")[:20]
-    )
-    items = [
-        Item(
-            _("%(town)s吹哨：%(t)s") % {"town": r["summons__township__name"], "t": r["summons__title"]},
-            _detail_url(r["summons_id"]) + f"#target-{r['id']}",
-            _left_hint(r["ack_due"], now),
-            action=django_reverse("summons:ack", args=[r["summons_id"], r["id"]]),
-            action_label=gettext_lazy("报到"),
-        )
-        for r in rows
-    ]
-    return Section(
-        title=gettext_lazy("待报到的吹哨"),
-        items=items,
-        empty=gettext_lazy("没有等待本部门报到的吹哨。"),
-        links=[(gettext_lazy("本部门吹哨报到"), reverse("summons:list"))],
-    )
-
-
-@provider(Role.COUNTY_OFFICE)
-def _county_section(user: Any, grant: Grant) -> Section | None:
-    now = timezone.now()
-    rows: list[dict[str, Any]] = [
-        dict(r)
-        for r in SummonsTarget.objects.filter(
-            summons__township__code__startswith=grant.unit_prefix,
-            summons__status=SummonsStatus.OPEN,
-            acknowledged_at__isnull=True,
-            ack_due__lt=now,
-        )
-        .values("summons_id", "summons__title", "summons__township__name", "department__name", "ack_due")
-        .order_by("ack_due", "id")[:50]
-    ]
-    grouped: dict[int, list[dict[str, Any]]] = {}
-    for r in rows:
-        grouped.setdefault(r["summons_id"], []).append(r)
-    items = [
-        Item(
-            _("%(town)s：%(t)s") % {"town": rs[0]["summons__township__name"], "t": rs[0]["summons__title"]},
-            _detail_url(sid),
-            _("超时未响应：%(depts)s") % {"depts": "、".join(r["department__name"] for r in rs)},
-        )
-        for sid, rs in grouped.items()
-    ]
-    return Section(
-        title=gettext_lazy("吹哨超时未响应"),
-        items=items,
-        empty=gettext_lazy("没有超时未响应的吹哨。"),
-        links=[
-            (gettext_lazy("超时吹哨"), reverse("summons:list") + "?overdue=1"),
-            (gettext_lazy("吹哨规则设置"), reverse("summons:settings")),
-        ],
-    )
