@@ -1,0 +1,259 @@
+"""The review run: a county's year of filed items through the pure review engine, stored as a ``ReviewRun`` with its
+``ReviewFlag`` rows. Runs when a plan is filed, an out-of-plan item is added or a returned item resubmitted (inside
+that write's transaction) and on demand by the county office. The newest run of a county and year is the one in
+force; older runs stay for the record.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from importlib import import_module
+from importlib.util import find_spec
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from gongzhi.core.audit import audit_record
+from gongzhi.core.errors import NotFoundError, PermissionDeniedError
+from gongzhi.core.models import AdminUnit
+
+from .models import InspectionItem, InspectionSettings, InspectionTarget, PlanStatus, ReviewFlag, ReviewRun
+from .permissions import can_manage_county, can_read_county
+from .plans import LIVE_STATUSES, county_townships
+
+log = logging.getLogger(__name__)
+
+
+def engine() -> Any:
+    """The review engine module, or None while it is not installed (the plan pages still work, without flags)."""
+    if find_spec("gongzhi.engines.inspection_review") is None:
+        return None
+    return import_module("gongzhi.engines.inspection_review")
+
+
+def held_fields(county: AdminUnit) -> dict[str, dict[str, dict[str, Any]]]:
+    """Data each township already gave the catalog (一表通), by township code and label; empty without a catalog."""
+    if find_spec("gongzhi.inspections.datacatalog") is None:
+        return {}
+    mod = import_module("gongzhi.inspections.datacatalog")
+    fn = getattr(mod, "held_fields", None)
+    return fn(county) if fn is not None else {}
+
+
+def _lock_settings(county: AdminUnit) -> InspectionSettings:
+    """Serializes runs of one county: a run started after another committed sees that one's items."""
+    try:
+        with transaction.atomic():
+            InspectionSettings.objects.get_or_create(county=county)
+    except IntegrityError:
+        pass
+    return InspectionSettings.objects.select_for_update().get(county=county)
+
+
+def collect(county: AdminUnit, year: int) -> tuple[list[InspectionItem], dict[int, list[int]]]:
+    """Items the review judges: pending or approved items of the county's filed plans (a revoked code no longer
+    counts), and the named target township ids of each."""
+    items = list(
+        InspectionItem.objects.filter(
+            plan__county=county,
+            plan__year=year,
+            plan__status=PlanStatus.FILED,
+            status__in=LIVE_STATUSES,
+            code_revoked_at__isnull=True,
+        )
+        .select_related("plan", "plan__department")
+        .order_by("id")
+    )
+    targets: dict[int, list[int]] = {i.pk: [] for i in items}
+    named = [i.pk for i in items if not i.all_townships]
+    for start in range(0, len(named), 5000):
+        chunk = named[start : start + 5000]
+        for item_id, township_id in InspectionTarget.objects.filter(item_id__in=chunk).values_list(
+            "item_id", "township_id"
+        ):
+            targets[item_id].append(township_id)
+    return items, targets
+
+
+def review_run(
+    *, actor: Any, county: AdminUnit, year: int, trigger: str = "manual", check: bool = True
+) -> ReviewRun | None:
+    """Run the review for ``county`` and ``year`` and store it. ``check``: the caller is not a service that already
+    checked who may do this (the county office's on-demand run). Returns None when no engine is installed or the
+    engine failed (logged; the write that triggered the run still stands)."""
+    if check and not can_manage_county(actor, county):
+        if can_read_county(actor, county):
+            raise PermissionDeniedError("审查由县委县政府办（减负办）发起")
+        raise NotFoundError()
+    eng = engine()
+    if eng is None:
+        return None
+    with transaction.atomic():
+        settings_row = _lock_settings(county)
+        started = time.perf_counter()
+        items, targets = collect(county, year)
+        townships = county_townships(county)
+        held = held_fields(county)
+        try:
+            result = _run_engine(eng, items, targets, townships, held, settings_row.rules or {})
+        except Exception:  # the engine is pure Python: its failure leaves the database untouched
+            log.exception("inspection review failed for county %s year %s", county.code, year)
+            return None
+        run = ReviewRun.objects.create(
+            county=county,
+            year=year,
+            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            duration_ms=0,
+        )
+        flags = [_flag_row(run, f) for f in _flags_of(result)]
+        ReviewFlag.objects.bulk_create(flags, batch_size=1000)
+        by_rule = Counter(f.rule for f in flags)
+        notes = _notes_of(result)
+        stats = {
+            "items": len(items),
+            "flags": len(flags),
+            "flagged_items": len({f.item_id for f in flags}),
+            "by_rule": dict(sorted(by_rule.items())),
+            "trigger": trigger,
+            "engine": dict(getattr(result, "stats", {}) or {}),
+            "notes": notes,
+        }
+        run.stats = stats
+        run.duration_ms = int((time.perf_counter() - started) * 1000)
+        run.save(update_fields=["stats", "duration_ms"])
+        audit_record(
+            actor=actor,
+            action="inspection_review.run",
+            object_type="review_run",
+            object_id=run.pk,
+            data={
+                "county": county.code,
+                "year": year,
+                **{k: stats[k] for k in ("items", "flags", "flagged_items", "by_rule", "trigger")},
+                "notes": len(notes),
+            },
+        )
+    return run
+
+
+# ---- engine adapter ----------------------------------------------------------------------------------------------
+
+
+def ref_key(ref: dict[str, Any]) -> str:
+    """A catalog reference as the engine carries it (it must be hashable): ``"<entry id>:<field key>"``."""
+    return f"{ref.get('entry')}:{ref.get('field')}"
+
+
+def parse_ref(text: Any) -> dict[str, Any] | None:
+    """``"7:resident_pop"`` -> ``{"entry": 7, "field": "resident_pop"}``; None for anything else."""
+    entry, sep, key = str(text or "").partition(":")
+    if not sep or not key or not entry.isdigit():
+        return None
+    return {"entry": int(entry), "field": key}
+
+
+def engine_rules(eng: Any, rules: dict[str, Any]) -> Any:
+    """The county's overrides on top of the engine defaults; unknown or malformed keys are ignored."""
+    from dataclasses import fields as dc_fields
+
+    known = {f.name for f in dc_fields(eng.ReviewRules)}
+    kw: dict[str, Any] = {}
+    for k, v in (rules or {}).items():
+        if k not in known:
+            continue
+        kw[k] = _tuplify(v)
+    try:
+        out = eng.ReviewRules(**kw)
+        out.check()
+        return out
+    except (TypeError, ValueError):
+        log.warning("ignoring invalid inspection review rules: %r", rules)
+        return eng.ReviewRules()
+
+
+def _tuplify(v: Any) -> Any:
+    if isinstance(v, list):
+        return tuple(_tuplify(x) for x in v)
+    return v
+
+
+def engine_items(
+    eng: Any, items: list[InspectionItem], targets: dict[int, list[int]], townships: dict[int, AdminUnit]
+) -> list[Any]:
+    out = []
+    for i in items:
+        codes = (
+            None if i.all_townships else frozenset(townships[t].code for t in targets[i.pk] if t in townships)
+        )
+        out.append(
+            eng.PlanItem(
+                id=i.pk,
+                department=str(i.plan.department_id),
+                department_name=i.plan.department.name,
+                kind=i.kind,
+                comprehensive=i.comprehensive,
+                topic=i.topic,
+                basis=i.basis,
+                targets=codes,
+                start=i.window_start,
+                end=i.window_end,
+                onsite=i.onsite,
+                hours=float(i.township_hours),
+                materials=tuple(
+                    eng.Material(str(m.get("name", "")), str(m.get("basis", "") or ""))
+                    for m in i.materials or ()
+                    if not m.get("removed")
+                ),
+                data_fields=tuple(str(d.get("label", "")) for d in i.data_fields or () if not d.get("ref")),
+                out_of_plan=i.out_of_plan,
+            )
+        )
+    return out
+
+
+def _run_engine(
+    eng: Any,
+    items: list[InspectionItem],
+    targets: dict[int, list[int]],
+    townships: dict[int, AdminUnit],
+    held: Any,
+    rules: Any,
+) -> Any:
+    held_refs = {
+        code: {label: ref_key(ref) for label, ref in fields.items()} for code, fields in (held or {}).items()
+    }
+    return eng.review(
+        engine_items(eng, items, targets, townships),
+        townships=[u.code for u in townships.values()],
+        held=held_refs,
+        rules=engine_rules(eng, rules),
+    )
+
+
+def _flags_of(result: Any) -> list[Any]:
+    return list(result.flags)
+
+
+def _notes_of(result: Any) -> list[dict[str, Any]]:
+    """Trace materials that cite a legal basis: not refused, listed for the office to check the basis."""
+    return [
+        {"item": int(n.item), "code": n.code, "params": n.params} for n in getattr(result, "notes", [])[:5000]
+    ]
+
+
+def _flag_row(run: ReviewRun, f: Any) -> ReviewFlag:
+    towns = [str(t) for t in f.townships]
+    params = dict(f.params or {})
+    return ReviewFlag(
+        run=run,
+        item_id=int(f.item),
+        rule=str(f.rule),
+        code=str(f.code or f.rule),
+        params=params,
+        score=f.score,
+        others=[int(o) for o in f.others],
+        townships=towns,
+        township_count=int(params.get("township_count", len(towns)) or 0),
+    )
