@@ -45,6 +45,7 @@ MOUNTAIN = (7, 8, 9, 10, 11)  # forest, reservoirs, geological hazards
 SCENIC = (8, 10)
 RESERVOIRS = (6, 7, 9, 10)
 TOWNSHIP_COUNT = len(ALL)
+SAMPLE_FROM = 6  # groups this wide are sampled (抽查) from 2026 on
 
 SUPERVISION, INSPECTION, ASSESSMENT = "supervision", "inspection", "assessment"
 ONSITE, REMOTE = "onsite", "remote"
@@ -72,10 +73,22 @@ class PlanItem:
     comprehensive: bool = False
     out_of_plan: bool = False  # added later in the year, approved one by one (一事一报)
     years: tuple[int, ...] = BOTH
+    # Every target township is visited in every year. Otherwise, from 2026 (the county's first 统筹 year) an
+    # ordinary item of a wide group samples a third of it (抽查) instead of covering it all as in 2025.
+    full: bool = False
 
-    @property
-    def all_townships(self) -> bool:
-        return self.targets == ALL
+    def targets_in(self, year: int) -> tuple[int, ...]:
+        """The township positions this item reaches in ``year`` (deterministic)."""
+        if year < PLAN_YEAR or self.full or self.comprehensive or self.kind == ASSESSMENT:
+            return self.targets
+        if self.mode != ONSITE or len(self.targets) < SAMPLE_FROM:
+            return self.targets
+        rng = random.Random(f"{year}:{self.department}:{self.topic}")
+        k = max(3, round(len(self.targets) / 3))
+        return tuple(sorted(rng.sample(self.targets, k)))
+
+    def all_townships_in(self, year: int) -> bool:
+        return self.targets_in(year) == ALL
 
     def window(self, year: int) -> tuple[date, date]:
         return date(year, *self.start), date(year, *self.end)
@@ -105,6 +118,7 @@ def _item(
     comprehensive: bool = False,
     out_of_plan: bool = False,
     years: tuple[int, ...] = BOTH,
+    full: bool = False,
 ) -> PlanItem:
     start, end = _w(window)
     return PlanItem(
@@ -122,6 +136,7 @@ def _item(
         comprehensive=comprehensive,
         out_of_plan=out_of_plan,
         years=years,
+        full=full,
     )
 
 
@@ -206,6 +221,7 @@ _EMERGENCY: tuple[PlanItem, ...] = (
         4,
         materials=(EMERGENCY_PLAN, m("防汛值班值守记录"), PHOTOS),
         data=("山塘水库数",),
+        full=True,
     ),
     _item(
         _YJ,
@@ -217,6 +233,7 @@ _EMERGENCY: tuple[PlanItem, ...] = (
         4,
         materials=(HAZARD_LIST, PHOTOS),
         data=("经营性自建房栋数",),
+        full=True,
     ),
     _item(
         _YJ,
@@ -292,6 +309,7 @@ _EMERGENCY: tuple[PlanItem, ...] = (
         3,
         materials=(HAZARD_LIST,),
         out_of_plan=True,
+        full=True,
     ),
     # 2025 only: dropped from the 2026 plan.
     _item(
@@ -351,6 +369,7 @@ _WATER: tuple[PlanItem, ...] = (
         4,
         materials=(FLOOD_ROSTER, EMERGENCY_PLAN),
         data=("山塘水库数",),
+        full=True,
     ),
     _item(
         _SL,
@@ -362,6 +381,7 @@ _WATER: tuple[PlanItem, ...] = (
         4,
         materials=(FLOOD_ROSTER, m("巡查记录"), PHOTOS),
         data=("山塘水库数", "小型水库数"),
+        full=True,
     ),
     _item(
         _SL,
@@ -471,6 +491,7 @@ _HOUSING: tuple[PlanItem, ...] = (
         4,
         materials=(m("自建房排查整治台账"), PHOTOS),
         data=("经营性自建房栋数",),
+        full=True,
     ),
     _item(
         _ZJ,
@@ -482,6 +503,7 @@ _HOUSING: tuple[PlanItem, ...] = (
         3,
         materials=(m("自建房排查整治台账"), BEFORE_AFTER),
         data=("经营性自建房栋数",),
+        full=True,
     ),
     _item(
         _ZJ,
@@ -609,6 +631,7 @@ _MARKET: tuple[PlanItem, ...] = (
         "03-01~03-31",
         3,
         data=("中小学校数", "在校学生数"),
+        full=True,
     ),
     _item(
         _SJ,
@@ -678,6 +701,7 @@ _MARKET: tuple[PlanItem, ...] = (
         RURAL,
         "03-01~04-15",
         2,
+        full=True,
     ),
     _item(
         _SJ,
@@ -734,6 +758,7 @@ _HEALTH: tuple[PlanItem, ...] = (
         "03-01~03-31",
         3,
         data=("在校学生数",),
+        full=True,
     ),
     _item(
         _WJ,
@@ -943,6 +968,7 @@ _EDUCATION: tuple[PlanItem, ...] = (
         ALL,
         "03-01~03-31",
         2,
+        full=True,
     ),
     _item(
         _JY,
@@ -1301,6 +1327,7 @@ _LABOUR: tuple[PlanItem, ...] = (
         "07-01~07-31",
         3,
         data=("防返贫监测对象户数",),
+        full=True,
     ),
     _item(
         _RS,
@@ -1356,6 +1383,7 @@ _FINANCE: tuple[PlanItem, ...] = (
         "05-01~06-30",
         4,
         materials=(VOUCHERS,),
+        full=True,
     ),
     _item(
         _CZ,
@@ -1649,6 +1677,7 @@ _AGRI: tuple[PlanItem, ...] = (
         RURAL,
         "03-01~04-15",
         2,
+        full=True,
     ),
     _item(
         _NY,
@@ -1660,6 +1689,7 @@ _AGRI: tuple[PlanItem, ...] = (
         4,
         materials=(m("帮扶干部走访记录及照片"),),
         data=("防返贫监测对象户数",),
+        full=True,
     ),
     _item(
         _NY,
@@ -1700,6 +1730,7 @@ _AGRI: tuple[PlanItem, ...] = (
         "05-15~06-30",
         4,
         materials=(VOUCHERS,),
+        full=True,
     ),
     _item(
         _NY,
@@ -1710,6 +1741,7 @@ _AGRI: tuple[PlanItem, ...] = (
         "10-01~11-15",
         2,
         materials=(m("巡查照片"), m("值守签到表")),
+        full=True,
     ),
     _item(
         _NY,
@@ -1773,6 +1805,7 @@ _FOREST: tuple[PlanItem, ...] = (
         "01-05~04-30",
         3,
         materials=(m("护林员名单", FOREST_FIRE), m("护林员巡山APP轨迹截图"), EVENT_PHOTOS),
+        full=True,
     ),
     _item(
         _LY,
@@ -1793,6 +1826,7 @@ _FOREST: tuple[PlanItem, ...] = (
         "11-01~12-31",
         3,
         materials=(m("护林员巡山APP轨迹截图"),),
+        full=True,
     ),
     _item(
         _LY,
@@ -2257,6 +2291,7 @@ _ECOLOGY: tuple[PlanItem, ...] = (
         "10-01~11-15",
         2,
         materials=(m("巡查照片"), m("网格员巡查轨迹")),
+        full=True,
     ),
     _item(
         _HB,
@@ -2617,7 +2652,7 @@ def planned_for(year: int) -> list[PlanItem]:
 def onsite_visits(year: int, *, planned_only: bool = False) -> int:
     """On-site visits as filed: one per on-site item per target township (nothing merged)."""
     items = planned_for(year) if planned_only else items_for(year)
-    return sum(len(it.targets) for it in items if it.mode == ONSITE)
+    return sum(len(it.targets_in(year)) for it in items if it.mode == ONSITE)
 
 
 def per_township_quarter(year: int) -> Counter[tuple[int, int]]:
@@ -2625,7 +2660,7 @@ def per_township_quarter(year: int) -> Counter[tuple[int, int]]:
     c: Counter[tuple[int, int]] = Counter()
     for it in items_for(year):
         if it.mode == ONSITE:
-            for t in it.targets:
+            for t in it.targets_in(year):
                 c[(t, (it.start[0] - 1) // 3 + 1)] += 1
     return c
 
