@@ -4,7 +4,7 @@ What the 20 county departments of the demo county would file for 2026, and what 
 the platform (nothing was reviewed or merged then; the burden ledger compares the two years). The items are written
 the way such plans are written in practice, and so they carry what the review has to find:
 
-- the same work inspected by two or three departments in the same weeks (汛期安全生产大检查 and 防汛检查 in June at
+- the same work inspected by two or three departments in the same weeks (汛期防汛及安全生产大检查 and 汛期防汛检查 in June at
   every township; 自建房 by 住建局 and 应急局; 食品安全 by 市场监管局, 卫健局 and 教育局; 秸秆禁烧 by 农业农村局
   and 生态环境分局; 农资打假, 村级财务, 防返贫 …);
 - one topic cut into several small items (拆包分包: 河长制 and 爱国卫生 by the quarter, 重大项目 by the quarter,
@@ -214,7 +214,7 @@ _EMERGENCY: tuple[PlanItem, ...] = (
     _item(
         _YJ,
         INSPECTION,
-        "汛期安全生产大检查",
+        "汛期防汛及安全生产大检查",
         f"{SAFETY_LAW}《中华人民共和国防洪法》",
         ALL,
         "06-01~06-30",
@@ -374,7 +374,7 @@ _WATER: tuple[PlanItem, ...] = (
     _item(
         _SL,
         INSPECTION,
-        "主汛期防汛检查",
+        "汛期防汛检查",
         FLOOD,
         ALL,
         "06-01~06-30",
@@ -625,7 +625,7 @@ _MARKET: tuple[PlanItem, ...] = (
     _item(
         _SJ,
         INSPECTION,
-        "校园及周边食品安全检查",
+        "学校及周边食品安全检查",
         f"{FOOD_LAW}《学校食品安全与营养健康管理规定》",
         ALL,
         "03-01~03-31",
@@ -745,6 +745,15 @@ _MARKET: tuple[PlanItem, ...] = (
         "05-01~05-31",
         2,
     ),
+    _item(
+        _SJ,
+        INSPECTION,
+        "夏季食品安全专项检查",
+        FOOD_LAW,
+        RURAL,
+        "07-01~08-15",
+        2,
+    ),
 )
 
 _WJ = "县卫生健康局"
@@ -859,6 +868,7 @@ _HEALTH: tuple[PlanItem, ...] = (
         ALL,
         "07-01~08-31",
         3,
+        full=True,
     ),
     _item(
         _WJ,
@@ -2697,6 +2707,7 @@ class CatalogField:
     key: str
     label: str
     unit: str = ""
+    type: str = "integer"  # integer | decimal | text (the catalog's field types)
 
 
 @dataclass(frozen=True)
@@ -2712,8 +2723,8 @@ class CatalogEntry:
     missing: tuple[int, ...] = field(default=())
 
 
-def _f(key: str, label: str, unit: str = "") -> CatalogField:
-    return CatalogField(key, label, unit)
+def _f(key: str, label: str, unit: str = "", type: str = "integer") -> CatalogField:
+    return CatalogField(key, label, unit, type)
 
 
 CATALOG: tuple[CatalogEntry, ...] = (
@@ -2752,7 +2763,7 @@ CATALOG: tuple[CatalogEntry, ...] = (
         (
             _f("industrial_firms", "规上工业企业数", "家"),
             _f("hazchem_firms", "危化品企业数", "家"),
-            _f("hazchem_list", "危化品企业名单"),
+            _f("hazchem_list", "危化品企业名单", type="text"),
             _f("mines", "非煤矿山数", "座"),
             _f("fireworks_shops", "烟花爆竹零售点数", "个"),
             _f("crowded_places", "人员密集场所数", "处"),
@@ -2791,7 +2802,7 @@ CATALOG: tuple[CatalogEntry, ...] = (
         (
             _f("ponds_reservoirs", "山塘水库数", "座"),
             _f("small_reservoirs", "小型水库数", "座"),
-            _f("river_km", "河道长度", "公里"),
+            _f("river_km", "河道长度", "公里", "decimal"),
             _f("water_works", "农村集中供水工程数", "处"),
         ),
         ("县应急管理局", "县卫生健康局"),
@@ -2811,7 +2822,7 @@ CATALOG: tuple[CatalogEntry, ...] = (
         "农村公路",
         "农村公路里程和桥梁。",
         "县交通运输局",
-        (_f("rural_road_km", "农村公路里程", "公里"), _f("bridges", "农村公路桥梁数", "座")),
+        (_f("rural_road_km", "农村公路里程", "公里", "decimal"), _f("bridges", "农村公路桥梁数", "座")),
         (),
         missing=(0, 1, 2),
     ),
@@ -2897,7 +2908,7 @@ def township_values(
         return {
             "industrial_firms": rng.randint(18, 46) if industrial else rng.randint(1, 9),
             "hazchem_firms": n_chem,
-            "hazchem_list": "、".join(names),
+            "hazchem_list": "、".join(names) or "无",
             "mines": rng.randint(1, 3) if position in (5, 9, 10) else 0,
             "fireworks_shops": rng.randint(4, 12),
             "crowded_places": rng.randint(30, 90) if street else rng.randint(6, 28),
