@@ -16,6 +16,7 @@ urlpatterns = [
     path("tasks/", include("gongzhi.duties.task_urls")),
     path("summons/", include("gongzhi.duties.summons_urls")),
     path("catalog/", include("gongzhi.inspections.catalog_urls")),
+    path("visits/", include("gongzhi.inspections.visit_urls")),
     path("api/v1/", api.urls),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False), name="api-docs"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -2,7 +2,8 @@
 (/api/v1/burden). The same services and selectors as the pages; every list is paginated; errors are
 ``{code, message, detail}``."""
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
@@ -14,6 +15,7 @@ from gongzhi.core.errors import NotFoundError, PermissionDeniedError, ServiceErr
 from gongzhi.core.models import AdminUnit, Level
 
 from . import datacatalog as cat
+from . import visits as vsvc
 from .models import CatalogEntry
 
 catalog_router = Router(tags=["catalog"])
@@ -276,3 +278,285 @@ def unsubscribe(request: HttpRequest, entry_id: int, department_id: int | None =
         actor=authenticated_user(request), entry_id=entry_id, subscribe=False, department_id=department_id
     )
     return {"entry_id": entry_id, "subscribed": False}
+
+
+# ---- joint visits and merging ----------------------------------------------------------------------------------------
+
+visits_router = Router(tags=["visits"])
+
+
+class VisitItemOut(Schema):
+    id: int
+    code: str | None
+    topic: str
+    kind: str
+    department_id: int
+    department: str
+
+
+class ReasonOut(Schema):
+    code: str
+    params: dict[str, Any]
+    text: str
+
+
+class VisitOut(Schema):
+    id: int
+    run_id: int
+    township_id: int
+    township_code: str
+    township_name: str
+    lead_department_id: int
+    lead_department: str
+    day: date
+    window_start: date
+    window_end: date
+    hours: Decimal
+    status: str
+    items: list[VisitItemOut]
+    reasons: list[ReasonOut]
+
+
+class FindingOut(Schema):
+    id: int
+    item_id: int
+    text: str
+    follow_up: str
+    due: date | None
+    status: str
+    created_at: datetime
+
+
+class VisitDetailOut(VisitOut):
+    findings: list[FindingOut]
+    can_record: bool
+
+
+def _visit_out(v: Any) -> dict[str, Any]:
+    from .visit_views import explain
+
+    items = list(v.items.all())
+    names = {i.pk: i.topic for i in items}
+    return {
+        "id": v.pk,
+        "run_id": v.run_id,
+        "township_id": v.township_id,
+        "township_code": v.township.code,
+        "township_name": v.township.name,
+        "lead_department_id": v.lead_department_id,
+        "lead_department": v.lead_department.name,
+        "day": v.day,
+        "window_start": v.window_start,
+        "window_end": v.window_end,
+        "hours": v.hours,
+        "status": v.status,
+        "items": [
+            {
+                "id": i.pk,
+                "code": i.code,
+                "topic": i.topic,
+                "kind": i.kind,
+                "department_id": i.plan.department_id,
+                "department": i.plan.department.name,
+            }
+            for i in items
+        ],
+        "reasons": [
+            {"code": str(r.get("code", "")), "params": r.get("params") or {}, "text": explain(r, names)}
+            for r in v.reasons or []
+        ],
+    }
+
+
+def _visit_detail(user: Any, visit_id: int) -> dict[str, Any]:
+    v = vsvc.visit_get(user=user, pk=visit_id)
+    out = _visit_out(v)
+    out["findings"] = [
+        {
+            "id": f.pk,
+            "item_id": f.item_id,
+            "text": f.text,
+            "follow_up": f.follow_up,
+            "due": f.due,
+            "status": f.status,
+            "created_at": f.created_at,
+        }
+        for f in vsvc.visit_findings(user=user, visit=v)
+    ]
+    out["can_record"] = vsvc.visit_actions(user, v)["record"]
+    return out
+
+
+class VisitFilter(Schema):
+    month: str | None = None
+    township_id: int | None = None
+    led: bool = False
+    status: str = ""
+    county: str | None = None
+    year: int | None = None
+
+
+def _month_arg(value: str | None) -> date | None:
+    if not value:
+        return None
+    try:
+        y, m = (int(x) for x in value.split("-", 1))
+        return date(y, m, 1)
+    except (TypeError, ValueError) as e:
+        raise ServiceError("invalid", "月份格式应为 YYYY-MM", {"field": "month"}) from e
+
+
+@visits_router.get(
+    "", response=list[VisitOut], summary="联合督查（按权限范围：本乡镇、本部门牵头或参与、本县）"
+)
+@paginate(Page)
+def visit_list(request: HttpRequest, filters: Query[VisitFilter]) -> Any:
+    user = authenticated_user(request)
+    county = None
+    if filters.county:
+        county = AdminUnit.objects.filter(code=filters.county, level=Level.COUNTY).first()
+        if county is None:
+            raise ServiceError("invalid", "县（区）不存在", {"field": "county"})
+    qs = vsvc.visit_list(
+        user=user,
+        month=_month_arg(filters.month),
+        township_id=filters.township_id,
+        led=filters.led,
+        status=filters.status,
+        county=county,
+        year=filters.year,
+    )
+    return _Rows(vsvc.with_items(qs), _visit_out)
+
+
+class MergeRunOut(Schema):
+    id: int
+    county_code: str
+    county_name: str
+    year: int
+    method: str
+    active: bool
+    created_at: datetime
+    visits_before: int
+    visits_after: int
+    hours_before: Decimal
+    hours_after: Decimal
+    cut: float | None
+    exact_visits: int | None
+    gap: float | None
+    duration_ms: int
+    stats: dict[str, Any]
+
+
+def _run_out(r: Any, *, full: bool = True) -> dict[str, Any]:
+    stats = dict(r.stats or {})
+    if not full:
+        stats.pop("per_township", None)
+    return {
+        "id": r.pk,
+        "county_code": r.county.code,
+        "county_name": r.county.name,
+        "year": r.year,
+        "method": r.method,
+        "active": r.active,
+        "created_at": r.created_at,
+        "visits_before": r.visits_before,
+        "visits_after": r.visits_after,
+        "hours_before": r.hours_before,
+        "hours_after": r.hours_after,
+        "cut": round((r.visits_before - r.visits_after) / r.visits_before, 4) if r.visits_before else None,
+        "exact_visits": r.exact_visits,
+        "gap": r.gap,
+        "duration_ms": r.duration_ms,
+        "stats": stats,
+    }
+
+
+def _merge_county(user: Any, code: str) -> AdminUnit:
+    for c in vsvc.merge_counties(user):
+        if c.code == code:
+            return c
+    if not vsvc.merge_counties(user):
+        raise PermissionDeniedError("只有县减负办和县级机关可以查看联合督查合并")
+    raise NotFoundError("县（区）不存在或无权查看")
+
+
+@visits_router.get("/merges", response=list[MergeRunOut], summary="合并记录（县减负办、县级机关）")
+@paginate(Page)
+def merge_list(request: HttpRequest, county: str, year: int) -> Any:
+    user = authenticated_user(request)
+    c = _merge_county(user, county)
+    return _Rows(vsvc.runs_of(c, year).select_related("county"), lambda r: _run_out(r, full=False))
+
+
+class MergeIn(Schema):
+    county: str
+    year: int
+    method: str = "heuristic"
+    exact_reference: bool = True
+
+
+@visits_router.post(
+    "/merges",
+    response={201: MergeRunOut},
+    summary="合并已批准的实地事项为联合督查（县减负办；已完成或已记录发现的督查保持不变）",
+)
+def merge_create(request: HttpRequest, body: MergeIn) -> Any:
+    user = authenticated_user(request)
+    c = _merge_county(user, body.county)
+    run = vsvc.merge_run(
+        actor=user, county=c, year=body.year, method=body.method, exact_reference=body.exact_reference
+    )
+    return Status(201, _run_out(vsvc.run_get(user=user, pk=run.pk)))
+
+
+@visits_router.get(
+    "/merges/{int:merge_id}", response=MergeRunOut, summary="一次合并：前后对比、各乡镇、最优差距"
+)
+def merge_detail(request: HttpRequest, merge_id: int) -> Any:
+    return _run_out(vsvc.run_get(user=authenticated_user(request), pk=merge_id))
+
+
+@visits_router.get(
+    "/merges/{int:merge_id}/visits",
+    response=list[VisitOut],
+    summary="一次合并安排的督查及理由（alone=true 只看单独安排）",
+)
+@paginate(Page)
+def merge_visits(
+    request: HttpRequest, merge_id: int, alone: bool = False, township_id: int | None = None
+) -> Any:
+    run = vsvc.run_get(user=authenticated_user(request), pk=merge_id)
+    return _Rows(vsvc.run_visits(run, alone=alone, township_id=township_id), _visit_out)
+
+
+@visits_router.get(
+    "/{int:visit_id}", response=VisitDetailOut, summary="一次联合督查：事项（一事一码）、理由、发现问题"
+)
+def visit_detail(request: HttpRequest, visit_id: int) -> Any:
+    return _visit_detail(authenticated_user(request), visit_id)
+
+
+class FindingIn(Schema):
+    item_id: int
+    text: str = ""
+    follow_up: str = ""
+    due: date | None = None
+
+
+class FindingsIn(Schema):
+    findings: list[FindingIn]
+    done: bool = False
+
+
+@visits_router.put(
+    "/{int:visit_id}/findings",
+    response=VisitDetailOut,
+    summary="记录本次联合督查的发现问题（牵头部门一次记录全部事项；done=true 标记完成）",
+)
+def findings_put(request: HttpRequest, visit_id: int, body: FindingsIn) -> Any:
+    user = authenticated_user(request)
+    vsvc.findings_record(
+        actor=user, visit_id=visit_id, rows=[f.model_dump() for f in body.findings], done=body.done
+    )
+    return _visit_detail(user, visit_id)

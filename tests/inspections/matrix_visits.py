@@ -1,7 +1,8 @@
 """Permission-matrix rows for 一表通, joint visits, merging and the burden ledger (collected by
 tests/core/test_permission_matrix.py).
 
-Objects: {entry_id} = a catalog entry of 共治县 with 东河镇's 2025 submission, subscribed by 县住建局 (the
+Objects: {visit_id} = a planned joint visit to 东河镇 led by 县住建局 (department_staff) in 共治县's active merge
+{merge_id} for YEAR, with an item of 县住建局 and one of 县应急管理局. {entry_id} = a catalog entry of 共治县 with 东河镇's 2025 submission, subscribed by 县住建局 (the
 department_staff user's department). Write rows post valid input, so allowed roles really act; those who see the
 object without the right get 403, everyone else 404, and the snapshot proves a denied write changed nothing.
 """
@@ -11,10 +12,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from gongzhi.inspections.models import CatalogEntry, CatalogSubscription, DataSubmission
+from gongzhi.inspections.models import (
+    CatalogEntry,
+    CatalogSubscription,
+    DataSubmission,
+    Finding,
+    JointVisit,
+    JointVisitItem,
+    MergeRun,
+)
 from tests.matrix import ROLES, api_row, web
 
-from .factories_visits import entry, submit
+from .factories_visits import YEAR, entry, item, run, submit, visit
 
 COUNTY_READERS = {"admin", "county_office", "org_department", "discipline", "staffing_office"}
 MANAGERS = {"admin", "county_office"}
@@ -36,7 +45,34 @@ def _obj(
     return (api_row if api else web)(allowed, ok=ok, denied=404, **overrides)
 
 
+# Who sees the visit: its township, the lead department, the county office and organs.
+VISIT_VIEWERS = COUNTY_READERS | T1 | DEPT
+VISIT_LISTERS = VISIT_VIEWERS | {"other_township_staff"}
+VISIT_NOT_SEEN = set(ROLES) - VISIT_VIEWERS - {"anonymous"}
+RECORDERS = DEPT | {"admin"}
+
+
+def _visit(allowed: set[str], *, ok: int = 200, api: bool = False) -> dict[str, int]:
+    overrides = {r: 403 for r in VISIT_VIEWERS - allowed}
+    overrides.update({r: 404 for r in VISIT_NOT_SEEN if r not in allowed})
+    return (api_row if api else web)(allowed, ok=ok, denied=404, **overrides)
+
+
 ROWS: list[tuple[str, str, dict[str, int]]] = [
+    # joint visits and merging
+    ("GET", "/visits/", web(VISIT_LISTERS)),
+    ("GET", "/visits/merge/", web(COUNTY_READERS)),
+    ("POST", "/visits/merge/", web(MANAGERS, ok=303)),
+    ("GET", "/visits/{visit_id}/", _visit(VISIT_VIEWERS)),
+    ("GET", "/visits/{visit_id}/findings/", _visit(RECORDERS)),
+    ("POST", "/visits/{visit_id}/findings/", _visit(RECORDERS, ok=303)),
+    ("GET", "/api/v1/visits", api_row(VISIT_LISTERS)),
+    ("GET", "/api/v1/visits/merges", api_row(COUNTY_READERS)),
+    ("POST", "/api/v1/visits/merges", api_row(MANAGERS, ok=201)),
+    ("GET", "/api/v1/visits/merges/{merge_id}", api_row(COUNTY_READERS, denied=404)),
+    ("GET", "/api/v1/visits/merges/{merge_id}/visits", api_row(COUNTY_READERS, denied=404)),
+    ("GET", "/api/v1/visits/{visit_id}", _visit(VISIT_VIEWERS, api=True)),
+    ("PUT", "/api/v1/visits/{visit_id}/findings", _visit(RECORDERS, api=True)),
     # 一表通 pages
     ("GET", "/catalog/", web(CAT_LISTERS)),
     ("GET", "/catalog/new/", web(MANAGERS)),
@@ -64,7 +100,14 @@ def params(tree: Any, users: dict[str, Any]) -> dict[str, Any]:
     e = entry(tree.county, name="矩阵数据集")
     submit(e, tree.t1, {"resident_pop": 10, "farmland": "1"}, "2025")
     CatalogSubscription.objects.create(entry=e, department=tree.dept)
+    r = run(tree.county)
+    a = item(tree.dept, topic="农村危房改造检查", targets=[tree.t1])
+    b = item(tree.dept2, topic="安全生产检查", targets=[tree.t1])
+    v = visit(r, tree.t1, tree.dept, [a, b])
     return {
+        "visit_id": v.pk,
+        "merge_id": r.pk,
+        "_cv_item": a.pk,
         "entry_id": e.pk,
         "period": "2025",
         "_cv_t1": tree.t1.pk,
@@ -75,7 +118,28 @@ def params(tree: Any, users: dict[str, Any]) -> dict[str, Any]:
 _GOOD = {"resident_pop": "12", "farmland": "3.5"}
 
 
+def _visit_kwargs(method: str, path: str, p: dict[str, Any]) -> dict[str, Any] | None:
+    if method == "GET":
+        if path == "/api/v1/visits/merges":
+            return {"data": {"county": p["_cv_county"], "year": YEAR}}
+        return None
+    if path == "/visits/merge/":
+        return {"data": {"county": p["_cv_county"], "year": YEAR, "exact": "0"}}
+    if path == "/visits/{visit_id}/findings/":
+        return {"data": {f"text_{p['_cv_item']}": "台账缺失", "done": "1"}}
+    bodies: dict[str, Any] = {
+        "/api/v1/visits/merges": {"county": p["_cv_county"], "year": YEAR, "exact_reference": False},
+        "/api/v1/visits/{visit_id}/findings": {
+            "findings": [{"item_id": p["_cv_item"], "text": "台账缺失", "due": f"{YEAR}-12-31"}],
+            "done": True,
+        },
+    }
+    return {"data": json.dumps(bodies.get(path, {})), "content_type": "application/json"}
+
+
 def request_kwargs(method: str, path: str, p: dict[str, Any]) -> dict[str, Any] | None:
+    if path.startswith(("/visits/", "/api/v1/visits")):
+        return _visit_kwargs(method, path, p)
     if not (path.startswith(("/catalog/", "/api/v1/catalog"))):
         return None
     if method == "GET":
@@ -127,4 +191,8 @@ def snapshot() -> Any:
             )
         ),
         list(CatalogSubscription.objects.order_by("pk").values_list("entry_id", "department_id")),
+        list(MergeRun.objects.order_by("pk").values_list("pk", "active", "visits_after")),
+        list(JointVisit.objects.order_by("pk").values_list("pk", "run_id", "status", "day")),
+        JointVisitItem.objects.count(),
+        list(Finding.objects.order_by("pk").values_list("pk", "item_id", "text")),
     )

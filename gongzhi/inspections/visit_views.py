@@ -1,0 +1,345 @@
+"""Joint-visit pages: the calendar (month grid and list; a township sees its own, a department what it leads or
+takes part in), a visit with its items (一事一码) and findings, the lead department's findings form, and the county
+office's merge page (before/after per township, the gap to the CP-SAT optimum, every visit and why). Thin: services
+and selectors in ``visits``."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Mapping
+from functools import reduce
+from operator import or_
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from gongzhi.core.errors import NotFoundError, PermissionDeniedError, ServiceError, authenticated_user
+from gongzhi.core.models import AdminUnit, Level
+
+from . import visits as svc
+from .models import JointVisit, MergeRun, VisitStatus
+from .permissions import can_manage_county
+
+PAGE_SIZE = 50
+WEEKDAYS = ("一", "二", "三", "四", "五", "六", "日")
+
+
+def _see_other(url: str) -> HttpResponseRedirect:
+    resp = HttpResponseRedirect(url)
+    resp.status_code = 303
+    return resp
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _month(value: str | None) -> dt.date:
+    today = timezone.localdate()
+    try:
+        y, m = (int(x) for x in (value or "").split("-", 1))
+        return dt.date(y, m, 1)
+    except (TypeError, ValueError):
+        return today.replace(day=1)
+
+
+def explain(reason: Mapping[str, Any], names: Mapping[int, str] | None = None) -> str:
+    """One reason (``{"code", "params"}``) as a Chinese sentence, through ``inspections.explain`` when present."""
+    from importlib import import_module
+    from importlib.util import find_spec
+
+    ex = import_module("gongzhi.inspections.explain") if find_spec("gongzhi.inspections.explain") else None
+    fn = (getattr(ex, "reason_text", None) or getattr(ex, "explain", None)) if ex is not None else None
+    if fn is not None:
+        try:
+            return str(fn(reason.get("code", ""), reason.get("params") or {}, names or {}))
+        except TypeError:
+            return str(fn(reason.get("code", ""), reason.get("params") or {}))
+    return _fallback(reason, names or {})
+
+
+def _fallback(reason: Mapping[str, Any], names: Mapping[int, str]) -> str:
+    code = str(reason.get("code", ""))
+    p = reason.get("params") or {}
+    if code == "joint_visit":
+        return _(
+            "%(n)s 个事项（%(depts)s）的时间窗口在 %(start)s 至 %(end)s 重叠，合并为一次联合督查，"
+            "乡镇少接待 %(fewer)s 次，预计节省 %(saved)s 小时。"
+        ) % {
+            "n": len(p.get("items", [])),
+            "depts": "、".join(p.get("departments", [])),
+            "start": p.get("from", ""),
+            "end": p.get("to", ""),
+            "fewer": max(0, len(p.get("items", [])) - 1),
+            "saved": p.get("saved", 0),
+        }
+    if code == "single_visit":
+        return _("本次只有一个事项。")
+    texts = {
+        "solo_department": _("该部门的事项按规则须单独开展（如巡察、审计），不与其他事项合并。"),
+        "window_too_short": _("时间窗口太短，无法与其他事项凑出共同的日期。"),
+        "no_overlap": _("同一乡镇没有其他事项的时间窗口与之重叠。"),
+        "incompatible": _("与时间重叠的事项按规则不相容，不能同行。"),
+        "visit_full": _("时间重叠的联合督查已达每次事项上限。"),
+        "window_conflict": _("时间重叠的联合督查已定在其窗口之外的日期。"),
+        "kept_apart": _("与其他事项合并不会减少乡镇接待次数或工时。"),
+    }
+    return str(texts.get(code, code))
+
+
+def _visit_rows(visits: Any) -> list[dict[str, Any]]:
+    out = []
+    for v in visits:
+        items = list(v.items.all())
+        names = {i.pk: i.topic for i in items}
+        out.append({"v": v, "items": items, "reasons": [explain(r, names) for r in v.reasons or []]})
+    return out
+
+
+# ---- calendar ------------------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def calendar_view(request: HttpRequest) -> HttpResponse:
+    user = authenticated_user(request)
+    month = _month(request.GET.get("month"))
+    township_id = _int(request.GET.get("township"))
+    led = request.GET.get("led") == "1"
+    try:
+        qs = svc.visit_list(user=user, month=month, township_id=township_id, led=led)
+    except PermissionDeniedError as e:
+        raise PermissionDenied(e.message) from e
+    counts = dict(qs.order_by().values_list("day").annotate(n=Count("id")).values_list("day", "n"))
+    page = Paginator(svc.with_items(qs), PAGE_SIZE).get_page(request.GET.get("page"))
+    weeks = []
+    for week in calendar.Calendar().monthdatescalendar(month.year, month.month):
+        weeks.append([(d, d.month == month.month, counts.get(d, 0)) for d in week])
+    prev_m = (month - dt.timedelta(days=1)).replace(day=1)
+    next_m = (month + dt.timedelta(days=32)).replace(day=1)
+    upcoming = None
+    if not counts:
+        upcoming = (
+            svc.visit_list(user=user, township_id=township_id, led=led, start=timezone.localdate())
+            .values_list("day", flat=True)
+            .first()
+        )
+    # Township filter only for those who see more than one township.
+    from gongzhi.core.models import Role
+    from gongzhi.core.roles import grants_for
+
+    roles = {g.role for g in grants_for(user)}
+    towns: list[AdminUnit] = []
+    if roles & {
+        Role.COUNTY_OFFICE,
+        Role.ORG_DEPARTMENT,
+        Role.DISCIPLINE,
+        Role.STAFFING_OFFICE,
+        Role.PLATFORM_ADMIN,
+    }:
+        counties = svc.merge_counties(user)
+        if counties:
+            cond = reduce(or_, (Q(code__startswith=c.code[:6]) for c in counties))
+            towns = list(AdminUnit.objects.filter(cond, level=Level.TOWNSHIP).order_by("code")[:2000])
+    return render(
+        request,
+        "inspections/visits/calendar.html",
+        {
+            "month": month,
+            "prev_month": prev_m,
+            "next_month": next_m,
+            "weeks": weeks,
+            "weekdays": [_(w) for w in WEEKDAYS],
+            "page": page,
+            "rows": _visit_rows(page.object_list),
+            "total": sum(counts.values()),
+            "township_id": township_id,
+            "townships": towns,
+            "led": led,
+            "is_department": Role.DEPARTMENT_STAFF in roles,
+            "upcoming": upcoming,
+            "today": timezone.localdate(),
+        },
+    )
+
+
+# ---- one visit -----------------------------------------------------------------------------------------------------
+
+
+def _visit(request: HttpRequest, visit_id: int) -> JointVisit:
+    try:
+        return svc.visit_get(user=authenticated_user(request), pk=visit_id)
+    except NotFoundError as e:
+        raise Http404 from e
+
+
+@login_required
+@require_GET
+def detail_view(request: HttpRequest, visit_id: int) -> HttpResponse:
+    user = authenticated_user(request)
+    v = _visit(request, visit_id)
+    items = list(v.items.all())
+    names = {i.pk: i.topic for i in items}
+    findings = svc.visit_findings(user=user, visit=v)
+    by_item: dict[int, list[Any]] = {}
+    for f in findings:
+        by_item.setdefault(f.item_id, []).append(f)
+    return render(
+        request,
+        "inspections/visits/detail.html",
+        {
+            "v": v,
+            "items": [(i, by_item.get(i.pk, [])) for i in items],
+            "reasons": [explain(r, names) for r in v.reasons or []],
+            "actions": svc.visit_actions(user, v),
+            "all_findings": svc.sees_all_findings(user, v),
+            "n_findings": len(findings),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def findings_view(request: HttpRequest, visit_id: int) -> HttpResponse:
+    user = authenticated_user(request)
+    v = _visit(request, visit_id)
+    if not svc.can_record(user, v):
+        raise PermissionDenied(_("发现问题由牵头部门统一记录"))
+    items = list(v.items.all())
+    error = ""
+    if request.method == "POST":
+        rows = [
+            {
+                "item_id": i.pk,
+                "text": request.POST.get(f"text_{i.pk}", ""),
+                "follow_up": request.POST.get(f"follow_{i.pk}", ""),
+                "due": request.POST.get(f"due_{i.pk}", ""),
+            }
+            for i in items
+        ]
+        try:
+            svc.findings_record(actor=user, visit_id=v.pk, rows=rows, done=request.POST.get("done") == "1")
+        except PermissionDeniedError as e:
+            raise PermissionDenied(e.message) from e
+        except ServiceError as e:
+            error = e.message
+        else:
+            done = request.POST.get("done") == "1"
+            messages.success(request, _("已记录并标记为完成") if done else _("已保存发现问题"))
+            return _see_other(reverse("visits:detail", args=[v.pk]))
+        values = {
+            i.pk: (
+                request.POST.get(f"text_{i.pk}", ""),
+                request.POST.get(f"follow_{i.pk}", ""),
+                request.POST.get(f"due_{i.pk}", ""),
+            )
+            for i in items
+        }
+    else:
+        existing: dict[int, Any] = {}
+        for f in svc.visit_findings(user=user, visit=v):
+            existing.setdefault(f.item_id, f)
+        values = {
+            i.pk: (
+                existing[i.pk].text if i.pk in existing else "",
+                existing[i.pk].follow_up if i.pk in existing else "",
+                existing[i.pk].due.isoformat() if i.pk in existing and existing[i.pk].due else "",
+            )
+            for i in items
+        }
+    closed = v.status != VisitStatus.PLANNED or not v.run.active
+    return render(
+        request,
+        "inspections/visits/findings.html",
+        {"v": v, "rows": [(i, *values[i.pk]) for i in items], "error": error, "closed": closed},
+        status=400 if error else 200,
+    )
+
+
+# ---- merging -------------------------------------------------------------------------------------------------------
+
+
+def _merge_target(request: HttpRequest, user: Any) -> tuple[AdminUnit, int, list[AdminUnit]]:
+    counties = svc.merge_counties(user)
+    if not counties:
+        raise PermissionDenied
+    data = request.POST if request.method == "POST" else request.GET
+    county = next((c for c in counties if c.code == data.get("county")), counties[0])
+    year = _int(data.get("year")) or timezone.localdate().year
+    return county, year, counties
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def merge_view(request: HttpRequest) -> HttpResponse:
+    user = authenticated_user(request)
+    county, year, counties = _merge_target(request, user)
+    error = ""
+    if request.method == "POST":
+        try:
+            made = svc.merge_run(
+                actor=user,
+                county=county,
+                year=year,
+                method=request.POST.get("method", "heuristic"),
+                exact_reference=request.POST.get("exact", "1") == "1",
+            )
+        except PermissionDeniedError as e:
+            raise PermissionDenied(e.message) from e
+        except NotFoundError as e:
+            raise Http404 from e
+        except ServiceError as e:
+            error = e.message
+        else:
+            messages.success(
+                request,
+                _("已合并：实地督查由 %(before)s 次减为 %(after)s 次")
+                % {"before": made.visits_before, "after": made.visits_after},
+            )
+            return _see_other(reverse("visits:merge") + f"?county={county.code}&year={year}")
+    runs = list(svc.runs_of(county, year)[:20])
+    chosen = _int(request.GET.get("run"))
+    run: MergeRun | None = next((r for r in runs if r.pk == chosen), None) or next(
+        (r for r in runs if r.active), None
+    )
+    ctx: dict[str, Any] = {
+        "county": county,
+        "year": year,
+        "counties": counties,
+        "runs": runs,
+        "run": run,
+        "error": error,
+        "can_merge": can_manage_county(user, county),
+        "pending": svc.pending_count(county.code[:6], year),
+        "years": range(year - 2, year + 2),
+    }
+    if run is not None:
+        alone = request.GET.get("alone") == "1"
+        ctx["alone"] = alone
+        per = run.stats.get("per_township", {})
+        ctx["per_township"] = [
+            {"code": code, **p, "cut": (p["before"] - p["after"]) if p["before"] else 0}
+            for code, p in sorted(per.items())
+        ]
+        ctx["exact"] = run.stats.get("exact")
+        ctx["cut"] = (
+            100.0 * (run.visits_before - run.visits_after) / run.visits_before if run.visits_before else None
+        )
+        page = Paginator(svc.run_visits(run, alone=alone), PAGE_SIZE).get_page(request.GET.get("page"))
+        ctx["page"] = page
+        ctx["rows"] = _visit_rows(page.object_list)
+    return render(request, "inspections/visits/merge.html", ctx, status=400 if error else 200)
