@@ -14,6 +14,7 @@ from importlib.util import find_spec
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy
 
 from gongzhi.core.audit import audit_record
 from gongzhi.core.errors import NotFoundError, PermissionDeniedError
@@ -24,6 +25,77 @@ from .permissions import can_manage_county, can_read_county
 from .plans import LIVE_STATUSES, county_townships
 
 log = logging.getLogger(__name__)
+
+RULES = (
+    "duplicate",
+    "near_duplicate",
+    "split",
+    "over_quota",
+    "comprehensive_quota",
+    "trace_demand",
+    "data_held",
+)
+RULE_LABELS = {
+    "duplicate": gettext_lazy("重复"),
+    "near_duplicate": gettext_lazy("疑似重复"),
+    "split": gettext_lazy("拆包分包"),
+    "over_quota": gettext_lazy("超过实地频次上限"),
+    "comprehensive_quota": gettext_lazy("综合性督查检查超限"),
+    "trace_demand": gettext_lazy("索要留痕材料"),
+    "data_held": gettext_lazy("数据已在一表通"),
+}
+
+
+def rule_label(rule: str) -> str:
+    return str(RULE_LABELS.get(rule, rule))
+
+
+def _explain_module() -> Any:
+    if find_spec("gongzhi.inspections.explain") is None:
+        return None
+    return import_module("gongzhi.inspections.explain")
+
+
+def describe(flag: Any) -> str:
+    """The flag as one sentence (``inspections.explain``; a plain label while that module is missing)."""
+    code = getattr(flag, "code", "") or getattr(flag, "rule", "")
+    params = getattr(flag, "params", {}) or {}
+    ex = _explain_module()
+    if ex is not None:
+        for name in ("flag_text", "explain_flag", "explain"):
+            fn = getattr(ex, name, None)
+            if fn is None:
+                continue
+            try:
+                return str(fn(flag))
+            except Exception:  # a renderer that wants other arguments: try the next shape
+                try:
+                    return str(fn(code, params))
+                except Exception:
+                    log.debug("explain.%s could not render %s", name, code, exc_info=True)
+    return rule_label(getattr(flag, "rule", code))
+
+
+def describe_note(note: dict[str, Any]) -> str:
+    """A trace material that cites a legal basis (not refused; the office checks the basis)."""
+    from types import SimpleNamespace
+
+    flag = SimpleNamespace(
+        rule="trace_demand",
+        code=note.get("code", "trace_demand_with_basis"),
+        params=note.get("params", {}),
+        item=note.get("item"),
+        others=(),
+        score=None,
+        townships=(),
+    )
+    text = describe(flag)
+    if text == rule_label("trace_demand"):
+        names = "、".join(str(m.get("material", "")) for m in (note.get("params") or {}).get("materials", []))
+        return str(gettext_lazy("索要的材料“%(names)s”属于留痕类，已注明法定依据，请核实依据是否成立")) % {
+            "names": names
+        }
+    return text
 
 
 def engine() -> Any:
