@@ -4,6 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from gongzhi.api import api
+from gongzhi.inspections.plan_urls import verify_urlpatterns
 
 admin.site.site_header = "共治 Gongzhi 平台管理"
 admin.site.site_title = "共治 Gongzhi"
@@ -16,6 +17,8 @@ urlpatterns = [
     path("tasks/", include("gongzhi.duties.task_urls")),
     path("summons/", include("gongzhi.duties.summons_urls")),
     path("catalog/", include("gongzhi.inspections.catalog_urls")),
+    path("inspections/", include("gongzhi.inspections.plan_urls")),
+    path("v/", include(verify_urlpatterns)),  # public: the 一事一码 check a QR code opens
     path("visits/", include("gongzhi.inspections.visit_urls")),
     path("api/v1/", api.urls),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False), name="api-docs"),
