@@ -21,13 +21,14 @@ import random
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Q
 from django.utils import timezone
 
 from gongzhi.core.models import AdminUnit, Department, Level, Position, User
 
-from . import codes, datacatalog, plans, sample_plans
+from . import codes, datacatalog, plans, sample_plans, visits
 from .models import (
     InspectionItem,
     InspectionPlan,
@@ -39,6 +40,7 @@ from .models import (
     Mode,
     PlanStatus,
     ReviewFlag,
+    VisitStatus,
 )
 from .sample_plans import PLAN_YEAR, PREVIOUS_YEAR, PlanItem
 
@@ -49,6 +51,9 @@ LATE_DEPARTMENTS = ("县医疗保障局", "县文化和旅游局")
 # Out-of-plan items the office has already approved (the rest wait: 一事一报).
 APPROVED_OUT_OF_PLAN = ("国庆节前安全生产突击检查",)
 SPLIT_SCORE = 75  # a split scored lower is checked by hand: the office may find the contents differ
+# CP-SAT as the exact reference on the townships it can solve quickly: a short budget keeps the demo fast.
+EXACT_BUDGET_S = 1.5
+EXACT_TIME_S = 0.3
 SAME_SCORE = 90  # duplicate score from which the office treats two items as one inspection filed twice
 
 
@@ -86,6 +91,11 @@ class _Ctx:
                 user = _user_in(Q(department=department), prefer="业务股股长")
             self._filers[department.pk] = user
         return self._filers[department.pk]
+
+    def home_township(self) -> AdminUnit:
+        """The township of the printed township logins (``leader``/``staff``)."""
+        unit = AdminUnit.objects.filter(positions__cadre__user__username="leader").first()
+        return unit if unit is not None else self.townships[3]
 
     def township_user(self, township: AdminUnit) -> User:
         """A township cadre who submits its 一表通 data (the demo township: the printed staff login)."""
@@ -197,22 +207,25 @@ def _plans(ctx: _Ctx) -> dict[str, int]:
     ctx.say(f"{PLAN_YEAR} 年度计划：{len(on_time)} 个部门报送 {filed} 项，报送即审查")
 
     decided = _decide(ctx)
+    extra = _out_of_plan(ctx)
+    merged = _merge(ctx)
 
     for name in LATE_DEPARTMENTS:
         _file(ctx, ctx.departments[name], by_dept[name], f"{PLAN_YEAR} 年度督查检查考核计划（补报）")
     late = sum(len(by_dept[n]) for n in LATE_DEPARTMENTS)
-    extra = _out_of_plan(ctx)
     pending = InspectionItem.objects.filter(
         plan__county=ctx.county, plan__year=PLAN_YEAR, status=ItemStatus.PENDING
     ).count()
     ctx.say(
-        f"补报 {len(LATE_DEPARTMENTS)} 个部门 {late} 项、计划外 {extra} 项（一事一报）；待县减负办审核 {pending} 项"
+        f"计划外 {extra} 项（一事一报）、补报 {len(LATE_DEPARTMENTS)} 个部门 {late} 项；"
+        f"待县减负办审核 {pending} 项"
     )
     return {
         "inspection_plans": len(on_time) + len(LATE_DEPARTMENTS),
         "inspection_items": filed + late + extra,
         "inspection_pending": pending,
         **{f"decided_{k}": v for k, v in decided.items()},
+        **merged,
     }
 
 
@@ -342,6 +355,75 @@ def _out_of_plan(ctx: _Ctx) -> int:
     return n
 
 
+def _merge(ctx: _Ctx) -> dict[str, int]:
+    """The county office merges the approved on-site items into joint visits (CP-SAT checks the small townships
+    within a short budget, so the run shows the heuristic's gap); then the visits already held at the demo
+    township get their findings, recorded once by each lead department."""
+    run = visits.merge_run(
+        actor=ctx.office_user,
+        county=ctx.county,
+        year=PLAN_YEAR,
+        exact_reference=True,
+        exact_budget_s=EXACT_BUDGET_S,
+        exact_time_s=EXACT_TIME_S,
+    )
+    cut = 1 - run.visits_after / run.visits_before if run.visits_before else 0.0
+    joint = run.stats.get("joint_visits", 0)
+    ctx.say(
+        f"联合督查：实地到乡镇 {run.visits_before} 次合并为 {run.visits_after} 次（减少 {cut:.0%}，"
+        f"其中联合督查 {joint} 次），乡镇工时 {run.hours_before} → {run.hours_after} 小时"
+    )
+    findings = _findings(ctx, run)
+    return {"visits_before": run.visits_before, "visits_after": run.visits_after, "findings": findings}
+
+
+# (topic keyword, finding, follow-up, days to fix): what inspectors of that topic typically write down.
+_FINDINGS: tuple[tuple[str, str, str, int], ...] = (
+    (
+        "自建房",
+        "镇区1栋经营性自建房擅自加层改变用途，未经安全鉴定",
+        "责令暂停经营，委托房屋安全鉴定后整治",
+        30,
+    ),
+    ("防汛", "1座山塘溢洪道被杂物堵塞，巡查责任人未落实到人", "汛前清理溢洪道，明确巡查责任人", 15),
+    ("燃气", "2户餐饮商户燃气软管老化、未安装可燃气体报警器", "更换金属软管并安装报警器", 15),
+    ("食品", "2家小餐饮未落实进货查验和留样制度", "限期整改，由市场监管所复查", 20),
+    ("森林防火", "进山路口防火卡口夜间无人值守", "落实卡口值守和巡护排班", 7),
+    ("耕地", "新发现1处违法占用耕地建设附属设施，约0.6亩", "立案查处，恢复耕种条件", 60),
+    ("安全生产", "1家企业消防通道堆放杂物、应急照明损坏", "立即清理通道、修复应急照明", 7),
+    ("消防", "1处人员密集场所疏散指示标志缺失", "补设疏散指示标志", 10),
+)
+
+
+def _findings(ctx: _Ctx, run: MergeRun) -> int:
+    """Visits at the demo township held before today: the lead department records what it found once for all the
+    visit's items (an item without a finding had nothing to report) and closes the visit."""
+    today = timezone.localdate()
+    held = (
+        JointVisit.objects.filter(run=run, township=ctx.home_township(), day__lt=today)
+        .select_related("lead_department")
+        .prefetch_related("items")
+        .order_by("day", "pk")
+    )
+    n = 0
+    for visit in held:
+        rows: list[dict[str, Any]] = []
+        for item in sorted(visit.items.all(), key=lambda i: i.pk):
+            hit = next((f for f in _FINDINGS if f[0] in item.topic), None)
+            if hit is None:
+                rows.append({"item_id": item.pk})
+                continue
+            _k, text, follow, days = hit
+            due = visit.day + dt.timedelta(days=days)
+            rows.append({"item_id": item.pk, "text": text, "follow_up": follow, "due": due})
+        made = visits.findings_record(
+            actor=ctx.filer(visit.lead_department), visit_id=visit.pk, rows=rows, done=True
+        )
+        n += len(made)
+    ctx.say(f"{ctx.home_township().name}已开展的联合督查由牵头部门一次记录发现问题 {n} 条")
+    return n
+
+
 # ---- 2025: history -------------------------------------------------------------------------------------------------
 
 
@@ -423,44 +505,83 @@ def _history(ctx: _Ctx) -> dict[str, int]:
     )
     # No merging in 2025: one visit per on-site item per township, on a day inside the item's window.
     onsite = [(i, s) for i, s in zip(item_rows, item_specs, strict=True) if s.mode == Mode.ONSITE]
-    visits: list[JointVisit] = []
+    made: list[JointVisit] = []
     members: list[InspectionItem] = []
     hours = Decimal(0)
+    per: dict[str, dict[str, Any]] = {
+        t.code: {"name": t.name, "before": 0, "after": 0, "hours_before": 0.0, "hours_after": 0.0}
+        for t in ctx.townships
+    }
     run = MergeRun.objects.create(
         county=ctx.county, year=year, active=True, created_by=ctx.office_user, stats={"merged": False}
     )
     for item, spec in onsite:
         span = (item.window_end - item.window_start).days
+        dept = item.plan.department.name
+        h = float(item.township_hours)
         for t in spec.targets:
-            visits.append(
+            day = item.window_start + dt.timedelta(days=rng.randint(0, span))
+            # The shape of the merge engine's reasons, so every page reads 2025 as it reads a merge.
+            params: dict[str, Any] = {
+                "items": [item.pk],
+                "departments": [dept],
+                "kinds": [item.kind],
+                "from": item.window_start.isoformat(),
+                "to": item.window_end.isoformat(),
+                "day": day.isoformat(),
+                "hours_separate": h,
+                "hours": h,
+                "saved": 0,
+                "lead_department": dept,
+                "lead_reason": "hours",
+                "before_platform": True,
+            }
+            made.append(
                 JointVisit(
                     run=run,
                     township=ctx.townships[t],
                     lead_department=item.plan.department,
                     window_start=item.window_start,
                     window_end=item.window_end,
-                    day=item.window_start + dt.timedelta(days=rng.randint(0, span)),
+                    day=day,
                     hours=item.township_hours,
-                    reasons=[{"code": "single_visit", "params": {"before_platform": True}}],
-                    status="done",
+                    reasons=[{"code": "single_visit", "params": params}],
+                    status=VisitStatus.DONE,
                 )
             )
             members.append(item)
             hours += item.township_hours
-    JointVisit.objects.bulk_create(visits, batch_size=1000)
+            p = per[ctx.townships[t].code]
+            p["before"] += 1
+            p["after"] += 1
+            p["hours_before"] += h
+            p["hours_after"] += h
+    JointVisit.objects.bulk_create(made, batch_size=1000)
     JointVisitItem.objects.bulk_create(
-        [JointVisitItem(visit=v, item=i) for v, i in zip(visits, members, strict=True)], batch_size=1000
+        [JointVisitItem(visit=v, item=i) for v, i in zip(made, members, strict=True)], batch_size=1000
     )
-    run.visits_before = run.visits_after = len(visits)
+    run.visits_before = run.visits_after = len(made)
     run.hours_before = run.hours_after = hours
     run.stats = {
         "merged": False,
-        "items": len(onsite),
         "note": f"{year} 年未统筹：每个实地事项在每个乡镇单独一次",
+        "demands": len(made),
+        "items": len(onsite),
+        "townships": len(per),
+        "joint_visits": 0,
+        "unmerged": {},
+        "kept_visits": 0,
+        "kept_items": 0,
+        "per_township": {
+            c: {**p, "hours_before": round(p["hours_before"], 1), "hours_after": round(p["hours_after"], 1)}
+            for c, p in per.items()
+        },
+        "rules": {"max_items_per_visit": 1},
+        "superseded": [],
     }
     run.save(update_fields=["visits_before", "visits_after", "hours_before", "hours_after", "stats"])
     ctx.say(
         f"{year} 年度（平台上线前）：{len(plan_rows)} 个部门 {len(item_rows)} 项，"
-        f"实地到乡镇 {len(visits)} 次，均未合并"
+        f"实地到乡镇 {len(made)} 次，均未合并"
     )
-    return {"inspection_items_2025": len(item_rows), "visits_2025": len(visits)}
+    return {"inspection_items_2025": len(item_rows), "visits_2025": len(made)}

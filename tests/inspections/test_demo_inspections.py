@@ -19,6 +19,7 @@ from gongzhi.inspections import sample_plans
 from gongzhi.inspections.models import (
     CatalogEntry,
     DataSubmission,
+    Finding,
     InspectionItem,
     InspectionPlan,
     ItemStatus,
@@ -195,3 +196,35 @@ def test_rerun_is_safe(county: AdminUnit) -> None:
     assert demo.build_demo_county(scale=0.005) is False
     assert inspections_demo.build(county=county, system=system_actor()) == {}
     assert (InspectionItem.objects.count(), ReviewRun.objects.count()) == before
+
+
+def test_merge_cuts_visits_by_half(county: AdminUnit) -> None:
+    run = MergeRun.objects.get(county=county, year=YEAR, active=True)
+    assert run.visits_after < run.visits_before
+    assert 1 - run.visits_after / run.visits_before >= 0.5
+    assert run.hours_after < run.hours_before
+    visits = list(JointVisit.objects.filter(run=run).prefetch_related("items__plan"))
+    assert len(visits) == run.visits_after
+    joint = [v for v in visits if len(v.items.all()) > 1]
+    assert joint and run.stats["joint_visits"] == len(joint)
+    for v in visits:
+        items = list(v.items.all())
+        assert all(i.status == ItemStatus.APPROVED and i.mode == "onsite" for i in items)
+        assert all(i.window_start <= v.day <= i.window_end for i in items)
+        assert v.lead_department_id in {i.plan.department_id for i in items}
+        assert v.reasons and v.reasons[0]["code"] in ("joint_visit", "single_visit")
+    # Every approved on-site item reaches each of its townships exactly once.
+    pairs = [(i.pk, v.township_id) for v in visits for i in v.items.all()]
+    assert len(pairs) == len(set(pairs)) == run.visits_before
+
+
+def test_visits_held_at_the_demo_township_have_findings(county: AdminUnit) -> None:
+    home = AdminUnit.objects.get(positions__cadre__user__username="leader")
+    run = MergeRun.objects.get(county=county, year=YEAR, active=True)
+    done = JointVisit.objects.filter(run=run, township=home, status="done")
+    assert done.exists()
+    findings = Finding.objects.filter(visit__in=done).select_related("visit", "item")
+    assert findings.exists()
+    for f in findings:
+        assert f.created_by is not None and f.item in f.visit.items.all()
+        assert f.due is None or f.due >= f.visit.day
