@@ -20,6 +20,7 @@ urlpatterns = [
     path("inspections/", include("gongzhi.inspections.plan_urls")),
     path("v/", include(verify_urlpatterns)),  # public: the 一事一码 check a QR code opens
     path("visits/", include("gongzhi.inspections.visit_urls")),
+    path("burden/", include("gongzhi.inspections.ledger_views")),
     path("api/v1/", api.urls),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False), name="api-docs"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -560,3 +560,102 @@ def findings_put(request: HttpRequest, visit_id: int, body: FindingsIn) -> Any:
         actor=user, visit_id=visit_id, rows=[f.model_dump() for f in body.findings], done=body.done
     )
     return _visit_detail(user, visit_id)
+
+
+# ---- burden ledger -----------------------------------------------------------------------------------------------------
+
+burden_router = Router(tags=["burden"])
+
+
+class FiguresOut(Schema):
+    visits: int
+    hours: float
+    forms: int
+    fields: int
+    materials: int
+
+
+class BurdenRowOut(Schema):
+    id: int
+    code: str
+    name: str
+    filed: FiguresOut
+    reviewed: FiguresOut
+    merged: FiguresOut | None
+    led: int
+    previous: FiguresOut | None
+    previous_basis: str | None
+    visits_cut: float | None
+    hours_cut: float | None
+    yoy_visits: float | None
+    met: bool | None
+
+
+class HeadlineOut(Schema):
+    visits_filed: int
+    visits_merged: int | None
+    visits_cut: float | None
+    hours_filed: float
+    hours_merged: float | None
+    hours_cut: float | None
+    goal: float
+    met: bool | None
+
+
+class BurdenOut(Schema):
+    county_code: str
+    county_name: str
+    year: int
+    scope: str
+    merged: bool
+    merge_run_id: int | None
+    headline: HeadlineOut
+    total: BurdenRowOut
+    rules: list[str]
+
+
+def _ledger(request: HttpRequest, county: str, year: int) -> Any:
+    from . import ledger as lg
+
+    user = authenticated_user(request)
+    counties = lg.ledger_counties(user)
+    if not counties:
+        raise PermissionDeniedError("您没有查看基层负担账本的权限")
+    unit = next((c for c in counties if c.code == county), None)
+    if unit is None:
+        raise NotFoundError("县（区）不存在或无权查看")
+    return lg.build_ledger(user=user, county=unit, year=year)
+
+
+@burden_router.get(
+    "", response=BurdenOut, summary="基层负担账本：按申报、审核后、合并后与同比；压减比例对照 50% 目标"
+)
+def burden(request: HttpRequest, county: str, year: int) -> Any:
+    return _ledger(request, county, year).as_dict()
+
+
+@burden_router.get("/townships", response=list[BurdenRowOut], summary="基层负担账本：按乡镇")
+@paginate(Page)
+def burden_townships(request: HttpRequest, county: str, year: int) -> Any:
+    return [r.as_dict() for r in _ledger(request, county, year).townships]
+
+
+@burden_router.get("/departments", response=list[BurdenRowOut], summary="基层负担账本：按部门")
+@paginate(Page)
+def burden_departments(request: HttpRequest, county: str, year: int) -> Any:
+    return [r.as_dict() for r in _ledger(request, county, year).departments]
+
+
+@burden_router.get("/export", summary="导出基层负担账本（.xlsx）")
+def burden_export(request: HttpRequest, county: str, year: int) -> HttpResponse:
+    from urllib.parse import quote
+
+    from . import ledger as lg
+
+    led = _ledger(request, county, year)
+    response = HttpResponse(
+        lg.ledger_xlsx(led), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    name = quote(f"{led.county.name}{led.year}年基层负担账本.xlsx")
+    response["Content-Disposition"] = f"attachment; filename=\"burden-ledger.xlsx\"; filename*=UTF-8''{name}"
+    return response

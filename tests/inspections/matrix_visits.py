@@ -50,6 +50,7 @@ VISIT_VIEWERS = COUNTY_READERS | T1 | DEPT
 VISIT_LISTERS = VISIT_VIEWERS | {"other_township_staff"}
 VISIT_NOT_SEEN = set(ROLES) - VISIT_VIEWERS - {"anonymous"}
 RECORDERS = DEPT | {"admin"}
+LEDGER_READERS = COUNTY_READERS | T1 | DEPT
 
 
 def _visit(allowed: set[str], *, ok: int = 200, api: bool = False) -> dict[str, int]:
@@ -73,6 +74,14 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/api/v1/visits/merges/{merge_id}/visits", api_row(COUNTY_READERS, denied=404)),
     ("GET", "/api/v1/visits/{visit_id}", _visit(VISIT_VIEWERS, api=True)),
     ("PUT", "/api/v1/visits/{visit_id}/findings", _visit(RECORDERS, api=True)),
+    # burden ledger: the county's readers, its townships and departments (each its own rows); another county's
+    # cadre reads its own county's ledger page but not this county through the API.
+    ("GET", "/burden/", web(LEDGER_READERS | {"other_township_staff"})),
+    ("GET", "/burden/export.xlsx", web(LEDGER_READERS | {"other_township_staff"})),
+    ("GET", "/api/v1/burden", api_row(LEDGER_READERS, other_township_staff=404)),
+    ("GET", "/api/v1/burden/townships", api_row(LEDGER_READERS, other_township_staff=404)),
+    ("GET", "/api/v1/burden/departments", api_row(LEDGER_READERS, other_township_staff=404)),
+    ("GET", "/api/v1/burden/export", api_row(LEDGER_READERS, other_township_staff=404)),
     # 一表通 pages
     ("GET", "/catalog/", web(CAT_LISTERS)),
     ("GET", "/catalog/new/", web(MANAGERS)),
@@ -138,6 +147,10 @@ def _visit_kwargs(method: str, path: str, p: dict[str, Any]) -> dict[str, Any] |
 
 
 def request_kwargs(method: str, path: str, p: dict[str, Any]) -> dict[str, Any] | None:
+    if path.startswith("/api/v1/burden"):
+        return {"data": {"county": p["_cv_county"], "year": YEAR}}
+    if path.startswith("/burden/"):
+        return {"data": {"year": YEAR}}
     if path.startswith(("/visits/", "/api/v1/visits")):
         return _visit_kwargs(method, path, p)
     if not (path.startswith(("/catalog/", "/api/v1/catalog"))):
