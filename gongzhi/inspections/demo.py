@@ -54,6 +54,8 @@ SPLIT_SCORE = 75  # a split scored lower is checked by hand: the office may find
 # CP-SAT as the exact reference on the townships it can solve quickly: a short budget keeps the demo fast.
 EXACT_BUDGET_S = 1.5
 EXACT_TIME_S = 0.3
+# The returned item its department reworks and files again.
+RESUBMIT = ("县应急管理局", "2026年度乡镇安全生产和消防工作考核")
 SAME_SCORE = 90  # duplicate score from which the office treats two items as one inspection filed twice
 
 
@@ -213,12 +215,13 @@ def _plans(ctx: _Ctx) -> dict[str, int]:
     for name in LATE_DEPARTMENTS:
         _file(ctx, ctx.departments[name], by_dept[name], f"{PLAN_YEAR} 年度督查检查考核计划（补报）")
     late = sum(len(by_dept[n]) for n in LATE_DEPARTMENTS)
+    resubmitted = _resubmit(ctx)
     pending = InspectionItem.objects.filter(
         plan__county=ctx.county, plan__year=PLAN_YEAR, status=ItemStatus.PENDING
     ).count()
     ctx.say(
-        f"计划外 {extra} 项（一事一报）、补报 {len(LATE_DEPARTMENTS)} 个部门 {late} 项；"
-        f"待县减负办审核 {pending} 项"
+        f"计划外 {extra} 项（一事一报）、补报 {len(LATE_DEPARTMENTS)} 个部门 {late} 项、"
+        f"退回后重新报送 {resubmitted} 项；待县减负办审核 {pending} 项"
     )
     return {
         "inspection_plans": len(on_time) + len(LATE_DEPARTMENTS),
@@ -317,12 +320,16 @@ def _decision(
             "检查结果两部门共享，不再重复到乡镇。",
         )
     if same:
-        names = "、".join(_dept(items[o]) for o in same)
-        notes.append(f"与{names}同一事项由本部门统一开展，检查结果共享")
-    dup = [o for o in others("duplicate", "near_duplicate") if o.pk not in same]
+        names = "、".join(f"{_dept(items[o])}「{items[o].topic}」" for o in same)
+        notes.append(f"与{names}为同一事项，由本部门统一开展，检查结果共享")
+    dup = [o for o in others("duplicate") if o.pk not in same]
     if dup:
         names = "、".join(f"{_dept(o)}「{o.topic}」" for o in dup[:2])
-        notes.append(f"与{names}时间和对象重叠，合并为联合检查，结果互认")
+        notes.append(f"与{names}内容相近、时间和对象重叠，合并为联合检查，检查结果互认")
+    near = [o for o in others("near_duplicate") if o.pk not in same and o not in dup]
+    if near:
+        names = "、".join(f"{_dept(o)}「{o.topic}」" for o in near[:2])
+        notes.append(f"与{names}时间和对象重叠，统筹安排在同一次联合督查")
     if "trace_demand" in rules:
         notes.append("留痕类材料要求已删除，不得要求乡镇提供")
     if "data_held" in rules:
@@ -335,6 +342,31 @@ def _decision(
 def _dept(item: InspectionItem) -> str:
     d = item.plan.department
     return d.short_name or d.name
+
+
+def _resubmit(ctx: _Ctx) -> int:
+    """A returned item comes back: 应急局 turns its second comprehensive inspection, the year-end assessment, into
+    a non-site one that reads the year's data instead of visiting (it waits for the office again)."""
+    item = (
+        InspectionItem.objects.filter(
+            plan__county=ctx.county,
+            plan__year=PLAN_YEAR,
+            plan__department__name=RESUBMIT[0],
+            topic=RESUBMIT[1],
+            status=ItemStatus.RETURNED,
+        )
+        .select_related("plan__department")
+        .first()
+    )
+    if item is None:
+        return 0
+    spec = next(s for s in sample_plans.items_for(PLAN_YEAR) if (s.department, s.topic) == RESUBMIT)
+    data = _input(ctx, spec, PLAN_YEAR)
+    data.mode = Mode.REMOTE
+    data.township_hours = 2
+    data.materials = [{"name": "安全生产责任制落实情况报告", "basis": ""}]
+    plans.item_update(actor=ctx.filer(item.plan.department), item_id=item.pk, data=data)
+    return 1
 
 
 def _out_of_plan(ctx: _Ctx) -> int:

@@ -228,3 +228,14 @@ def test_visits_held_at_the_demo_township_have_findings(county: AdminUnit) -> No
     for f in findings:
         assert f.created_by is not None and f.item in f.visit.items.all()
         assert f.due is None or f.due >= f.visit.day
+
+
+def test_a_returned_item_comes_back_reworked(county: AdminUnit) -> None:
+    dept, topic = inspections_demo.RESUBMIT
+    item = InspectionItem.objects.get(plan__year=YEAR, plan__department__name=dept, topic=topic)
+    assert item.status == ItemStatus.PENDING and item.mode == "remote"
+    assert item.decided_by is None and not item.decision_note
+    # The newest review judged the reworked item: no trace demand is flagged on it any more.
+    newest = ReviewRun.objects.filter(year=YEAR).order_by("-id").first()
+    assert newest is not None
+    assert not ReviewFlag.objects.filter(run=newest, item=item, rule="trace_demand").exists()
