@@ -82,6 +82,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if roles & TASK_ROLES:
         nav.append((_("任务准入"), reverse("tasks:list"), "tasks"))
         nav.append((_("吹哨报到"), reverse("summons:list"), "summons"))
+        # P2: the data catalog (一表通), joint visits and the burden ledger.
+        nav.append((_("一表通"), reverse("catalog:list"), "catalog"))
+        nav.append((_("联合督查"), reverse("visits:calendar"), "visits"))
+        nav.append((_("减负账本"), reverse("burden:ledger"), "burden"))
     if roles & RESIDENT_READERS:
         nav.append((_("居民"), reverse("core:residents"), "residents"))
     if roles & (ROSTER_WRITERS | RESIDENT_READERS):
