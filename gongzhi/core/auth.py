@@ -6,11 +6,13 @@ import hashlib
 import hmac
 import secrets
 from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -19,6 +21,7 @@ from gongzhi.engines.idcard import normalize_phone, phone_problem
 
 from .audit import audit_record
 from .models import ApiToken, Cadre, OneTimeCode, Representative, Resident, User
+from .rawload import fetch_one, select_columns
 from .sms import get_sender
 
 
@@ -31,13 +34,30 @@ class AuthError(Exception):
         self.message = message
 
 
+@cache
+def _user_sql() -> str:
+    return f"SELECT {select_columns(User, 'u')} FROM {User._meta.db_table} u WHERE u.id = %s"  # noqa: S608
+
+
+@cache
+def _token_user_sql() -> str:
+    return (
+        f"SELECT {select_columns(User, 'u')} FROM {User._meta.db_table} u"  # noqa: S608
+        f" JOIN {ApiToken._meta.db_table} t ON t.user_id = u.id"
+        " WHERE t.key_hash = %s AND t.revoked_at IS NULL AND u.is_active"
+    )
+
+
 class LockoutModelBackend(ModelBackend):
     """ModelBackend that locks an account for LOGIN_LOCKOUT_SECONDS after LOGIN_MAX_FAILURES wrong passwords."""
 
     def get_user(self, user_id: Any) -> Any:
-        # Runs on every request: a raw query skips the ORM's SQL compilation, the largest cost of the lookup.
-        users = list(User.objects.raw(f"SELECT * FROM {User._meta.db_table} WHERE id = %s", [user_id]))  # noqa: S608
-        user = users[0] if users else None
+        # Runs on every request: a plain cursor skips the ORM's SQL compilation, the largest cost of the lookup.
+        try:
+            pk = User._meta.pk.to_python(user_id)  # type: ignore[union-attr]
+        except ValidationError:
+            return None
+        user = fetch_one(User, _user_sql(), [pk], "u")
         return user if user is not None and self.user_can_authenticate(user) else None
 
     def authenticate(
@@ -263,12 +283,5 @@ def token_revoke(*, user: User, token_id: int) -> ApiToken:
 def user_for_token(raw: str) -> User | None:
     if not raw.startswith(TOKEN_PREFIX):
         return None
-    # Runs on every API call: a raw join skips the ORM's SQL compilation, a third of an API request's CPU.
-    users = list(
-        User.objects.raw(
-            f"SELECT u.* FROM {User._meta.db_table} u JOIN {ApiToken._meta.db_table} t ON t.user_id = u.id"  # noqa: S608
-            " WHERE t.key_hash = %s AND t.revoked_at IS NULL AND u.is_active",
-            [token_hash(raw)],
-        )
-    )
-    return users[0] if users else None
+    # Runs on every API call: a plain cursor skips the ORM's SQL compilation, a third of an API request's CPU.
+    return fetch_one(User, _token_user_sql(), [token_hash(raw)], "u")

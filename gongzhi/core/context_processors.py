@@ -70,7 +70,23 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav": [], "links": links, "head_assets": _head_assets()}
-    roles = {g.role for g in grants_for(user)}
+    roles = frozenset(g.role for g in grants_for(user))
+    nav, items = _nav(roles, bool(user.is_superuser), get_language())
+    return {
+        "links": links,
+        "nav": nav,
+        "nav_html": _nav_html(get_language(), request.path, items),
+        "head_assets": _head_assets(),
+        "user_grants": grants_for(user),
+        "is_resident_only": roles <= {Role.RESIDENT, Role.ORG_REP},
+    }
+
+
+@lru_cache(maxsize=1024)
+def _nav(
+    roles: frozenset[str], is_superuser: bool, lang: str | None
+) -> tuple[tuple[tuple[Any, str, str], ...], tuple[tuple[str, str], ...]]:
+    """The navigation entries (label, url, key) for a role set, translated once per language and process."""
     nav: list[tuple[Any, str, str]] = [(_("首页"), reverse("core:home"), "home")]
     if roles & STAFF_ROLES:
         nav.append((_("行政区划"), reverse("core:units"), "units"))
@@ -92,14 +108,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         nav.append((_("导入导出"), reverse("roster:import"), "import"))
     if roles & AUDIT_READERS:
         nav.append((_("审计日志"), reverse("core:audit"), "audit"))
-    if user.is_superuser:
+    if is_superuser:
         nav.append((_("系统管理"), reverse("admin:index"), "admin"))
-    items = tuple((str(label), url) for label, url, _key in nav)
-    return {
-        "links": links,
-        "nav": nav,
-        "nav_html": _nav_html(get_language(), request.path, items),
-        "head_assets": _head_assets(),
-        "user_grants": grants_for(user),
-        "is_resident_only": roles <= {Role.RESIDENT, Role.ORG_REP},
-    }
+    # Tuples: the result is shared by every request with this role set.
+    return tuple(nav), tuple((str(label), url) for label, url, _key in nav)

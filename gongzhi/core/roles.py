@@ -6,8 +6,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
+
+from django.utils.translation import get_language
 
 from gongzhi.engines.divisions import prefix
 
@@ -51,7 +53,14 @@ class Grant:
     @property
     def label(self) -> str:
         where = self.department_name or self.unit_name
-        return f"{Role(self.role).label} · {where}" if where else str(Role(self.role).label)
+        name = _role_name(self.role, get_language())
+        return f"{name} · {where}" if where else name
+
+
+@lru_cache(maxsize=256)
+def _role_name(role: str, lang: str | None) -> str:
+    # Shown on every page (user menu, home): translated once per language instead of through a lazy string.
+    return str(Role(role).label)
 
 
 @cache

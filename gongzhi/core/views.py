@@ -22,11 +22,13 @@ from . import selectors
 from .audit import audit_verify
 from .auth import AuthError, otp_request, otp_verify, token_create, token_revoke
 from .errors import ServiceError, authenticated_user
-from .home import home_sections
+from .home import home_sections, render_home
+from .i18n import gettext
 from .models import ApiToken, AuditEvent, User
 from .permissions import RESIDENT_READERS, can_view_audit, is_staff_member
 from .roles import grants_for
 from .services import password_change
+from .shell import csrf_token, render_in_shell
 
 PAGE_SIZE = 50
 
@@ -142,7 +144,10 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", {"sections": home_sections(request.user)})
+    # The most requested page: its body is built by home.render_home and put into the shared shell of base.html
+    # (shell.py), instead of rendering home.html and base.html through the template engine on every request.
+    content = render_home(request.user, home_sections(request.user), csrf_token(request))
+    return render_in_shell(request, title=gettext("首页"), content=content)
 
 
 @login_required

@@ -19,9 +19,9 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import gettext as _
 
 from gongzhi.core.home import Item, Section, provider
+from gongzhi.core.i18n import gettext as _  # memoized: these pages render on every request
 from gongzhi.core.models import AdminUnit, Department, Role
 from gongzhi.core.roles import Grant
 from gongzhi.core.urlcache import reverse, reverse_ids
