@@ -17,6 +17,7 @@ returns early when the county already has plans.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import random
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
@@ -28,7 +29,7 @@ from django.utils import timezone
 
 from gongzhi.core.models import AdminUnit, Department, Level, Position, User
 
-from . import codes, datacatalog, plans, sample_plans, visits
+from . import codes, datacatalog, planio, plans, sample_plans, visits
 from .models import (
     InspectionItem,
     InspectionPlan,
@@ -48,6 +49,8 @@ Say = Callable[[str], None]
 
 # Departments whose 2026 plans arrive after the office has decided the others: their items wait for a decision.
 LATE_DEPARTMENTS = ("县医疗保障局", "县文化和旅游局")
+# Departments that fill the county's .xlsx template and import it instead of typing items into the form.
+IMPORTED_DEPARTMENTS = ("县自然资源局", "县农业农村局", "县卫生健康局", "县交通运输局", "县城市管理局")
 # Out-of-plan items the office has already approved (the rest wait: 一事一报).
 APPROVED_OUT_OF_PLAN = ("国庆节前安全生产突击检查",)
 SPLIT_SCORE = 75  # a split scored lower is checked by hand: the office may find the contents differ
@@ -191,11 +194,58 @@ def _input(ctx: _Ctx, spec: PlanItem, year: int) -> plans.ItemInput:
 
 
 def _file(ctx: _Ctx, department: Department, specs: Sequence[PlanItem], note: str) -> InspectionPlan:
+    """A department drafts its plan (in the form, or by importing the county's .xlsx template) and files it."""
     user = ctx.filer(department)
-    plan = plans.plan_create(actor=user, year=PLAN_YEAR, department_id=department.pk, note=note)
-    for spec in specs:
-        plans.item_create(actor=user, plan_id=plan.pk, data=_input(ctx, spec, PLAN_YEAR))
+    if department.name in IMPORTED_DEPARTMENTS:
+        result = planio.import_plans(
+            actor=user,
+            file_name=f"{department.name}{PLAN_YEAR}年度督查检查考核计划.xlsx",
+            data=_workbook(ctx, department, specs),
+            year=PLAN_YEAR,
+            department_id=department.pk,
+        )
+        plan = InspectionPlan.objects.get(pk=result.plans[0].plan_id)
+    else:
+        plan = plans.plan_create(actor=user, year=PLAN_YEAR, department_id=department.pk, note=note)
+        for spec in specs:
+            plans.item_create(actor=user, plan_id=plan.pk, data=_input(ctx, spec, PLAN_YEAR))
     return plans.plan_file(actor=user, plan_id=plan.pk)
+
+
+def _workbook(ctx: _Ctx, department: Department, specs: Sequence[PlanItem]) -> bytes:
+    """The department's plan typed into the county's template, as its staff would fill it in Excel."""
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(planio.template_workbook()))
+    ws = wb[planio.SHEET_TITLE]
+    kinds = {"supervision": "督查", "inspection": "检查", "assessment": "考核"}
+    for seq, spec in enumerate(specs, start=1):
+        start, end = spec.window(PLAN_YEAR)
+        targets = spec.targets_in(PLAN_YEAR)
+        row = {
+            "department": department.name,
+            "year": PLAN_YEAR,
+            "seq": seq,
+            "kind": kinds[spec.kind],
+            "comprehensive": "是" if spec.comprehensive else "否",
+            "topic": spec.topic,
+            "basis": spec.basis,
+            "targets": "全部乡镇"
+            if targets == sample_plans.ALL
+            else "、".join(ctx.townships[t].name for t in targets),
+            "window_start": start,
+            "window_end": end,
+            "mode": "实地" if spec.mode == sample_plans.ONSITE else "非现场",
+            "hours": spec.hours,
+            "materials": "、".join(
+                f"{m.name}（依据：{m.basis}）" if m.basis else m.name for m in spec.materials
+            ),
+            "data_fields": "、".join(spec.data),
+        }
+        ws.append([row.get(k) for k in planio.EXPORT_KEYS])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
 
 
 def _plans(ctx: _Ctx) -> dict[str, int]:

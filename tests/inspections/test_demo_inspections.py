@@ -239,3 +239,30 @@ def test_a_returned_item_comes_back_reworked(county: AdminUnit) -> None:
     newest = ReviewRun.objects.filter(year=YEAR).order_by("-id").first()
     assert newest is not None
     assert not ReviewFlag.objects.filter(run=newest, item=item, rule="trace_demand").exists()
+
+
+def test_departments_that_import_the_template_file_the_same_items(county: AdminUnit) -> None:
+    from gongzhi.core.models import AuditEvent
+
+    imported = set(inspections_demo.IMPORTED_DEPARTMENTS)
+    assert AuditEvent.objects.filter(action="inspection_plan.import").count() == len(imported)
+    specs = {(s.department, s.topic): s for s in sample_plans.planned_for(YEAR)}
+    items = InspectionItem.objects.filter(
+        plan__year=YEAR, plan__department__name__in=imported, out_of_plan=False
+    ).select_related("plan__department")
+    assert sorted((i.plan.department.name, i.topic) for i in items) == sorted(
+        k for k in specs if k[0] in imported
+    )
+    for item in items:
+        spec = specs[(item.plan.department.name, item.topic)]
+        assert (item.kind, item.mode, item.comprehensive) == (spec.kind, spec.mode, spec.comprehensive)
+        assert (item.window_start, item.window_end) == spec.window(YEAR)
+        assert [(m["name"], m["basis"]) for m in item.materials] == [
+            (m.name, m.basis) for m in spec.materials
+        ]
+        assert [d["label"] for d in item.data_fields] == list(spec.data)
+        targets = spec.targets_in(YEAR)
+        if targets == sample_plans.ALL:
+            assert item.all_townships
+        else:
+            assert item.targets.count() == len(targets)
