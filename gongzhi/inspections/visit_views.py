@@ -336,6 +336,7 @@ def merge_view(request: HttpRequest) -> HttpResponse:
             for code, p in sorted(per.items())
         ]
         ctx["exact"] = run.stats.get("exact")
+        ctx["gap_pct"] = run.gap * 100 if run.gap is not None else None
         ctx["cut"] = (
             100.0 * (run.visits_before - run.visits_after) / run.visits_before if run.visits_before else None
         )
