@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from functools import reduce
+from functools import lru_cache, reduce
 from operator import or_
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Window
 
 from .models import AdminUnit, Cadre, Department, Organization, Position, Resident, Role
 from .permissions import RESIDENT_READERS
 from .roles import COUNTY_WIDE, STAFF_ROLES, grants_for
+from .sqlcache import Compiled
 
 
 def _prefix_q(field: str, prefixes: list[str]) -> Q:
@@ -28,7 +29,11 @@ def _prefixes(user: Any, roles: set[str]) -> list[str]:
 def unit_list(
     *, user: Any, parent_code: str | None = None, level: str | None = None, q: str = ""
 ) -> QuerySet[AdminUnit]:
-    qs = AdminUnit.objects.filter(_prefix_q("code", _prefixes(user, STAFF_ROLES)))
+    return _units(_prefixes(user, STAFF_ROLES), parent_code, level, q)
+
+
+def _units(prefixes: list[str], parent_code: str | None, level: str | None, q: str) -> QuerySet[AdminUnit]:
+    qs = AdminUnit.objects.filter(_prefix_q("code", prefixes))
     if parent_code:
         qs = qs.filter(parent__code=parent_code)
     if level:
@@ -36,6 +41,53 @@ def unit_list(
     if q:
         qs = qs.filter(Q(name__contains=q) | Q(code__startswith=q))
     return qs.order_by("code")
+
+
+UNIT_FIELDS = ("code", "name", "level", "kind", "parent__code")
+
+
+@lru_cache(maxsize=256)
+def _unit_page_query(
+    n_prefixes: int, everywhere: bool, parent: bool, level: bool, q: bool, offset: int, limit: int
+) -> Compiled:
+    """One page of ``unit_list`` and the total in one query, compiled once per shape (bench/http.py)."""
+
+    def build(p: Any) -> QuerySet[Any]:
+        prefixes = [""] if everywhere else [p.str(f"prefix{i}") for i in range(n_prefixes)]
+        qs = _units(
+            prefixes,
+            p.str("parent") if parent else None,
+            p.str("level") if level else None,
+            p.str("q") if q else "",
+        )
+        total = Window(Count("pk"))
+        return qs.annotate(total=total).values_list(*UNIT_FIELDS, "total")[offset : offset + limit]
+
+    return Compiled(build)
+
+
+def unit_page(
+    *, user: Any, parent_code: str | None, level: str | None, q: str, offset: int, limit: int
+) -> tuple[list[tuple[Any, ...]], int]:
+    """Rows of ``UNIT_FIELDS`` for one page of ``unit_list``, and how many units the whole list has."""
+    prefixes = _prefixes(user, STAFF_ROLES)
+    if not prefixes:
+        return [], 0
+    everywhere = "" in prefixes
+    values: dict[str, Any] = {} if everywhere else {f"prefix{i}": p for i, p in enumerate(prefixes)}
+    if parent_code:
+        values["parent"] = parent_code
+    if level:
+        values["level"] = level
+    if q:
+        values["q"] = q
+    shape = (len(prefixes), everywhere, bool(parent_code), bool(level), bool(q))
+    rows = _unit_page_query(*shape, offset, limit)(**values)
+    if rows or offset == 0:
+        return [r[:-1] for r in rows], rows[0][-1] if rows else 0
+    # Past the last page: the window gives no total, so ask for it on the first row.
+    first = _unit_page_query(*shape, 0, 1)(**values)
+    return [], first[0][-1] if first else 0
 
 
 def unit_get(*, user: Any, code: str) -> AdminUnit | None:
