@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from gongzhi.core.home import Item, Section, provider
 from gongzhi.core.models import Role
 from gongzhi.core.roles import Grant
+from gongzhi.core.sqlcache import Compiled
 from gongzhi.core.urlcache import reverse, reverse_ids
 
 from .models import JointVisit, JointVisitItem, VisitStatus
@@ -21,21 +22,28 @@ from .visits import pending_count
 LIMIT = 5
 
 
-@provider(Role.TOWNSHIP_LEADER, Role.TOWNSHIP_STAFF)
-def township_visits(user: Any, grant: Grant) -> Section:
-    today = timezone.localdate()
-    end = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-    rows = list(
+# Compiled once per process (core/sqlcache.py): the ORM's compilation of this four-join query cost more CPU than the
+# rest of the township home page (bench/http.py).
+_TOWNSHIP_VISITS = Compiled(
+    lambda p: (
         JointVisitItem.objects.filter(
-            visit__township_id=grant.unit_id or 0,
+            visit__township_id=p.int("township"),
             visit__run__active=True,
-            visit__day__gte=today,
-            visit__day__lt=end,
+            visit__day__gte=p.date("start"),
+            visit__day__lt=p.date("end"),
         )
         .exclude(visit__status=VisitStatus.CANCELLED)
         .order_by("visit__day", "visit_id", "item__code")
         .values_list("visit_id", "visit__day", "visit__lead_department__name", "item__code")[:100]
     )
+)
+
+
+@provider(Role.TOWNSHIP_LEADER, Role.TOWNSHIP_STAFF)
+def township_visits(user: Any, grant: Grant) -> Section:
+    today = timezone.localdate()
+    end = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    rows = _TOWNSHIP_VISITS(township=grant.unit_id or 0, start=today, end=end)
     visits: dict[int, tuple[dt.date, str, list[str]]] = {}
     for vid, day, lead, code in rows:
         visits.setdefault(vid, (day, lead, []))[2].append(code or "—")
