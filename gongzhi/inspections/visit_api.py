@@ -333,8 +333,6 @@ class VisitDetailOut(VisitOut):
 
 
 def _visit_out(v: Any) -> dict[str, Any]:
-    from .visit_views import explain
-
     items = list(v.items.all())
     names = {i.pk: i.topic for i in items}
     return {
@@ -362,7 +360,7 @@ def _visit_out(v: Any) -> dict[str, Any]:
             for i in items
         ],
         "reasons": [
-            {"code": str(r.get("code", "")), "params": r.get("params") or {}, "text": explain(r, names)}
+            {"code": str(r.get("code", "")), "params": r.get("params") or {}, "text": vsvc.explain(r, names)}
             for r in v.reasons or []
         ],
     }

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Mapping
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -30,6 +29,7 @@ from gongzhi.core.models import AdminUnit, Level
 from . import visits as svc
 from .models import JointVisit, MergeRun, VisitStatus
 from .permissions import can_manage_county
+from .visits import explain
 
 PAGE_SIZE = 50
 WEEKDAYS = ("一", "二", "三", "四", "五", "六", "日")
@@ -55,50 +55,6 @@ def _month(value: str | None) -> dt.date:
         return dt.date(y, m, 1)
     except (TypeError, ValueError):
         return today.replace(day=1)
-
-
-def explain(reason: Mapping[str, Any], names: Mapping[int, str] | None = None) -> str:
-    """One reason (``{"code", "params"}``) as a Chinese sentence, through ``inspections.explain`` when present."""
-    from importlib import import_module
-    from importlib.util import find_spec
-
-    ex = import_module("gongzhi.inspections.explain") if find_spec("gongzhi.inspections.explain") else None
-    fn = (getattr(ex, "reason_text", None) or getattr(ex, "explain", None)) if ex is not None else None
-    if fn is not None:
-        try:
-            return str(fn(reason.get("code", ""), reason.get("params") or {}, names or {}))
-        except TypeError:
-            return str(fn(reason.get("code", ""), reason.get("params") or {}))
-    return _fallback(reason, names or {})
-
-
-def _fallback(reason: Mapping[str, Any], names: Mapping[int, str]) -> str:
-    code = str(reason.get("code", ""))
-    p = reason.get("params") or {}
-    if code == "joint_visit":
-        return _(
-            "%(n)s 个事项（%(depts)s）的时间窗口在 %(start)s 至 %(end)s 重叠，合并为一次联合督查，"
-            "乡镇少接待 %(fewer)s 次，预计节省 %(saved)s 小时。"
-        ) % {
-            "n": len(p.get("items", [])),
-            "depts": "、".join(p.get("departments", [])),
-            "start": p.get("from", ""),
-            "end": p.get("to", ""),
-            "fewer": max(0, len(p.get("items", [])) - 1),
-            "saved": p.get("saved", 0),
-        }
-    if code == "single_visit":
-        return _("本次只有一个事项。")
-    texts = {
-        "solo_department": _("该部门的事项按规则须单独开展（如巡察、审计），不与其他事项合并。"),
-        "window_too_short": _("时间窗口太短，无法与其他事项凑出共同的日期。"),
-        "no_overlap": _("同一乡镇没有其他事项的时间窗口与之重叠。"),
-        "incompatible": _("与时间重叠的事项按规则不相容，不能同行。"),
-        "visit_full": _("时间重叠的联合督查已达每次事项上限。"),
-        "window_conflict": _("时间重叠的联合督查已定在其窗口之外的日期。"),
-        "kept_apart": _("与其他事项合并不会减少乡镇接待次数或工时。"),
-    }
-    return str(texts.get(code, code))
 
 
 def _visit_rows(visits: Any) -> list[dict[str, Any]]:
