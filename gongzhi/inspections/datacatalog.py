@@ -512,6 +512,55 @@ def resolve(ref: Mapping[str, Any] | None, township: AdminUnit | int) -> dict[st
     }
 
 
+def resolve_many(
+    refs: Iterable[Mapping[str, Any]], township: AdminUnit | int
+) -> dict[tuple[int, str], dict[str, Any]]:
+    """``resolve`` for many references of one township in two queries: ``{(entry, field): resolved}``, only for
+    the references that have a value."""
+    keys: set[tuple[int, str]] = set()
+    for ref in refs:
+        try:
+            keys.add((int(ref.get("entry")), str(ref.get("field", ""))))  # type: ignore[arg-type]
+        except (TypeError, ValueError, AttributeError):
+            continue
+    if not keys:
+        return {}
+    entries = {
+        pk: (name, {f.get("key"): f for f in fields or []})
+        for pk, name, fields in CatalogEntry.objects.filter(pk__in={e for e, _k in keys}).values_list(
+            "pk", "name", "fields"
+        )
+    }
+    tid = township if isinstance(township, int) else township.pk
+    newest: dict[int, tuple[str, dict[str, Any], dt.datetime]] = {}
+    for eid, period, values, at in (
+        DataSubmission.objects.filter(entry_id__in=list(entries), township_id=tid)
+        .order_by("entry_id", "-period")
+        .values_list("entry_id", "period", "values", "submitted_at")
+    ):
+        newest.setdefault(eid, (period, values or {}, at))
+    out: dict[tuple[int, str], dict[str, Any]] = {}
+    for eid, key in keys:
+        if eid not in entries or eid not in newest:
+            continue
+        name, fields = entries[eid]
+        field = fields.get(key)
+        period, values, at = newest[eid]
+        if field is None or values.get(key) in (None, ""):
+            continue
+        out[(eid, key)] = {
+            "entry": eid,
+            "entry_name": name,
+            "field": key,
+            "label": field["label"],
+            "unit": field.get("unit", ""),
+            "value": values[key],
+            "period": period,
+            "submitted_at": at,
+        }
+    return out
+
+
 # ---- writes ------------------------------------------------------------------------------------------------------
 
 

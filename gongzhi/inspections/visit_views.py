@@ -129,6 +129,7 @@ def calendar_view(request: HttpRequest) -> HttpResponse:
             "is_department": Role.DEPARTMENT_STAFF in roles,
             "upcoming": upcoming,
             "today": timezone.localdate(),
+            "verify_base": reverse("verify:form"),
         },
     )
 
@@ -151,6 +152,7 @@ def detail_view(request: HttpRequest, visit_id: int) -> HttpResponse:
     items = list(v.items.all())
     names = {i.pk: i.topic for i in items}
     findings = svc.visit_findings(user=user, visit=v)
+    requests = svc.visit_requests(user=user, visit=v, items=items)
     by_item: dict[int, list[Any]] = {}
     for f in findings:
         by_item.setdefault(f.item_id, []).append(f)
@@ -159,7 +161,8 @@ def detail_view(request: HttpRequest, visit_id: int) -> HttpResponse:
         "inspections/visits/detail.html",
         {
             "v": v,
-            "items": [(i, by_item.get(i.pk, [])) for i in items],
+            "items": [(i, by_item.get(i.pk, []), requests[i.pk]) for i in items],
+            "verify_base": reverse("verify:form"),
             "reasons": [explain(r, names) for r in v.reasons or []],
             "actions": svc.visit_actions(user, v),
             "all_findings": svc.sees_all_findings(user, v),
@@ -282,6 +285,7 @@ def merge_view(request: HttpRequest) -> HttpResponse:
         "can_merge": can_manage_county(user, county),
         "pending": svc.pending_count(county.code[:6], year),
         "years": range(year - 2, year + 2),
+        "verify_base": reverse("verify:form"),
     }
     if run is not None:
         alone = request.GET.get("alone") == "1"

@@ -556,6 +556,77 @@ def visit_findings(*, user: Any, visit: JointVisit) -> list[Finding]:
     return list(qs)
 
 
+def visit_requests(
+    *, user: Any, visit: JointVisit, items: Iterable[InspectionItem]
+) -> dict[int, dict[str, Any]]:
+    """What each item asks the township for: the materials (those struck as trace demands listed apart, so the
+    township knows it may refuse them) and the data fields, each either met from 一表通 (its value shown to whoever
+    may read the township's data: the township, the county, a subscribing department) or still to be given.
+    Three queries at most."""
+    from . import datacatalog
+    from .models import CatalogEntry, CatalogSubscription
+
+    items = list(items)
+    refs = [
+        d["ref"]
+        for i in items
+        for d in i.data_fields or []
+        if isinstance(d, Mapping) and isinstance(d.get("ref"), Mapping)
+    ]
+    resolved = datacatalog.resolve_many(refs, visit.township_id)
+    if sees_all_findings(user, visit) and visit.lead_department_id not in _depts(user):
+        readable: set[int] | None = None  # the township, the county and the admin read all of its data
+    else:
+        depts = _depts(user)
+        ids = {e for e, _k in resolved}
+        readable = (
+            set(
+                CatalogSubscription.objects.filter(department_id__in=depts, entry_id__in=ids).values_list(
+                    "entry_id", flat=True
+                )
+            )
+            | set(
+                CatalogEntry.objects.filter(owner_department_id__in=depts, pk__in=ids).values_list(
+                    "pk", flat=True
+                )
+            )
+            if ids and depts
+            else set()
+        )
+    out: dict[int, dict[str, Any]] = {}
+    for i in items:
+        materials = [m for m in i.materials or [] if isinstance(m, Mapping) and m.get("name")]
+        data = []
+        for d in i.data_fields or []:
+            if not isinstance(d, Mapping) or not d.get("label"):
+                continue
+            ref = d.get("ref") if isinstance(d.get("ref"), Mapping) else None
+            found = None
+            if ref is not None:
+                try:
+                    found = resolved.get((int(ref.get("entry")), str(ref.get("field", ""))))
+                except (TypeError, ValueError):
+                    found = None
+            visible = found is not None and (readable is None or found["entry"] in readable)
+            data.append(
+                {
+                    "label": str(d["label"]),
+                    "met": found is not None,
+                    "entry_name": found["entry_name"] if found else "",
+                    "period": found["period"] if found else "",
+                    "value": found["value"] if visible and found else None,
+                    "unit": found["unit"] if found else "",
+                    "visible": visible,
+                }
+            )
+        out[i.pk] = {
+            "materials": [str(m["name"]) for m in materials if not m.get("removed")],
+            "struck": [str(m["name"]) for m in materials if m.get("removed")],
+            "data": data,
+        }
+    return out
+
+
 def visit_actions(user: Any, visit: JointVisit) -> dict[str, bool]:
     open_ = visit.status == VisitStatus.PLANNED and visit.run.active
     return {"record": can_record(user, visit) and open_}

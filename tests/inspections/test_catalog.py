@@ -414,3 +414,26 @@ def test_catalog_list_query_count_does_not_grow(
         with django_assert_max_num_queries(len(few)):
             html = c.get("/catalog/").content.decode()
         assert "第 1 / 2 页" in html or "下一页" in html
+
+
+def test_resolve_many_matches_resolve(users: Any, tree: Any, django_assert_num_queries: Any) -> None:
+    e = entry(tree.county)
+    other = entry(
+        tree.county, name="人口台账", fields=[{"key": "pop", "label": "常住人口", "type": "integer"}]
+    )
+    submit(e, tree.t1, {"resident_pop": 1, "farmland": "2"}, "2024")
+    submit(e, tree.t1, {"resident_pop": 3, "farmland": "4"}, "2025")
+    submit(other, tree.t2, {"pop": 9})
+    refs = [
+        {"entry": e.pk, "field": "resident_pop"},
+        {"entry": e.pk, "field": "farmland"},
+        {"entry": e.pk, "field": "contact"},
+        {"entry": other.pk, "field": "pop"},
+        {"entry": "x"},
+    ]
+    with django_assert_num_queries(2):
+        many = cat.resolve_many(refs, tree.t1)
+    assert set(many) == {(e.pk, "resident_pop"), (e.pk, "farmland")}
+    for (eid, key), got in many.items():
+        assert got == cat.resolve({"entry": eid, "field": key}, tree.t1)
+    assert cat.resolve_many([], tree.t1) == {}

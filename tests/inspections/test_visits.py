@@ -198,3 +198,38 @@ def test_calendar_query_count_does_not_grow(
         assert "下一页" in html
         with django_assert_max_num_queries(len(few_detail)):
             c.get(f"/visits/{JointVisit.objects.last().pk}/")  # type: ignore[union-attr]
+
+
+def test_visit_page_lists_what_the_township_must_prepare(users: Any, tree: Any) -> None:
+    from gongzhi.inspections.models import CatalogSubscription
+
+    from .factories_visits import entry, submit
+
+    e = entry(tree.county)
+    submit(e, tree.t1, {"resident_pop": 4321, "farmland": "7.5"})
+    r = run(tree.county)
+    a = item(
+        tree.dept2,
+        topic="安全生产检查",
+        targets=[tree.t1],
+        materials=[
+            {"name": "安全台账", "basis": ""},
+            {"name": "工作照片", "basis": "", "removed": "trace_demand"},
+        ],
+        data_fields=[
+            {"label": "常住人口", "ref": {"entry": e.pk, "field": "resident_pop"}},
+            {"label": "企业数", "ref": None},
+        ],
+    )
+    b = item(tree.dept, topic="危房检查", targets=[tree.t1])
+    v = visit(r, tree.t1, tree.dept2, [a, b])
+    page = _client(users["township_staff"]).get(f"/visits/{v.pk}/").content.decode()
+    assert "安全台账" in page and "<del>工作照片</del>" in page and "可拒绝提供" in page
+    assert "一表通已有" in page and "4321人" in page and "需填报" in page
+    assert f'href="/v/{a.code}/"' in page
+    # 县住建局 takes part but does not subscribe: it sees that the value is held, not the value.
+    dept = _client(users["department_staff"])
+    page = dept.get(f"/visits/{v.pk}/").content.decode()
+    assert "一表通已有" in page and "4321" not in page
+    CatalogSubscription.objects.create(entry=e, department=tree.dept)
+    assert "4321人" in dept.get(f"/visits/{v.pk}/").content.decode()
