@@ -14,8 +14,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -41,6 +41,13 @@ STATUS_CLASS = {
     ItemStatus.REFUSED: "refused",
     ItemStatus.WITHDRAWN: "withdrawn",
 }
+
+
+def see_other(to: str, *args: Any) -> HttpResponseRedirect:
+    """After a POST: 303 See Other to the page to show (a URL name with its arguments, or a path)."""
+    resp = HttpResponseRedirect(to if to.startswith("/") else reverse(to, args=args))
+    resp.status_code = 303
+    return resp
 
 
 def _int(value: Any) -> int | None:
@@ -184,7 +191,7 @@ def plan_create_view(request: HttpRequest) -> HttpResponse:
         ctx.update({"values": values, "error": e.message, "existing": existing})
         return render(request, "inspections/plans/create.html", ctx, status=400)
     messages.success(request, _("已创建 %(year)s 年度计划草稿，请逐项添加事项后报送") % {"year": plan.year})
-    return redirect("plans:detail", plan.pk)
+    return see_other("plans:detail", plan.pk)
 
 
 def _plan_or_404(user: Any, pk: int) -> InspectionPlan:
@@ -260,7 +267,7 @@ def plan_file_view(request: HttpRequest, plan_id: int) -> HttpResponse:
     messages.success(
         request, _("计划已报送（%(n)s 项），等待县减负办审核；报送后新增事项按计划外逐项报批") % {"n": n}
     )
-    return redirect("plans:detail", plan.pk)
+    return see_other("plans:detail", plan.pk)
 
 
 # ---- items -------------------------------------------------------------------------------------------------------
@@ -374,11 +381,11 @@ def item_create_view(request: HttpRequest, plan_id: int) -> HttpResponse:
         )
     if item.out_of_plan:
         messages.success(request, _("计划外事项已报送（一事一报），等待县减负办逐项审核"))
-        return redirect("plans:item", item.pk)
+        return see_other("plans:item", item.pk)
     messages.success(request, _("已添加第 %(seq)s 项") % {"seq": item.seq})
     if request.POST.get("next") == "another":
-        return redirect("plans:item-create", plan.pk)
-    return redirect("plans:detail", plan.pk)
+        return see_other("plans:item-create", plan.pk)
+    return see_other("plans:detail", plan.pk)
 
 
 def _item_or_404(user: Any, pk: int) -> InspectionItem:
@@ -415,9 +422,9 @@ def item_edit_view(request: HttpRequest, item_id: int) -> HttpResponse:
         )
     if item.plan.status == PlanStatus.FILED:
         messages.success(request, _("已修改并重新报送，等待县减负办审核"))
-        return redirect("plans:item", item.pk)
+        return see_other("plans:item", item.pk)
     messages.success(request, _("已保存"))
-    return redirect("plans:detail", item.plan_id)
+    return see_other("plans:detail", item.plan_id)
 
 
 @login_required
@@ -434,7 +441,7 @@ def item_delete_view(request: HttpRequest, item_id: int) -> HttpResponse:
             request, "inspections/plans/item.html", _item_context(request, user, item, e.message), status=400
         )
     messages.success(request, _("已删除") if out is None else _("已撤回该事项"))
-    return redirect("plans:detail", item.plan_id)
+    return see_other("plans:detail", item.plan_id)
 
 
 def qr_svg(url: str, scale: int = 4) -> SafeString:
@@ -508,8 +515,8 @@ def _item_post(
     messages.success(request, ok)
     nxt = request.POST.get("next", "")
     if nxt == "decisions":
-        return redirect(reverse("plans:decisions") + f"?year={request.POST.get('year', '')}")
-    return redirect("plans:item", item_id)
+        return see_other(reverse("plans:decisions") + f"?year={request.POST.get('year', '')}")
+    return see_other("plans:item", item_id)
 
 
 @login_required
@@ -617,8 +624,8 @@ def import_view(request: HttpRequest) -> HttpResponse:
         return render(request, "inspections/plans/import.html", ctx, status=400)
     messages.success(request, _("导入成功：%(summary)s。请核对后报送") % {"summary": result.summary()})
     if len(result.plans) == 1:
-        return redirect("plans:detail", result.plans[0].plan_id)
-    return redirect("plans:list")
+        return see_other("plans:detail", result.plans[0].plan_id)
+    return see_other("plans:list")
 
 
 @login_required
@@ -722,7 +729,12 @@ def review_view(request: HttpRequest) -> HttpResponse:
 def review_run_view(request: HttpRequest) -> HttpResponse:
     user = authenticated_user(request)
     county = _county(request, plans.readable_counties(user))
-    year = _int(request.POST.get("year")) or timezone.localdate().year
+    if not can_manage_county(user, county):
+        raise PermissionDenied(_("审查由县委县政府办（减负办）发起"))
+    try:
+        year = plans.check_year(request.POST.get("year"))
+    except ServiceError as e:
+        return render(request, "inspections/plans/error.html", {"error": e.message}, status=400)
     try:
         run = review.review_run(actor=user, county=county, year=year)
     except NotFoundError as e:
@@ -737,7 +749,7 @@ def review_run_view(request: HttpRequest) -> HttpResponse:
             _("审查完成：%(items)s 个事项，%(flagged)s 个有提示")
             % {"items": run.stats.get("items", 0), "flagged": run.stats.get("flagged_items", 0)},
         )
-    return redirect(reverse("plans:review") + f"?county={county.pk}&year={year}")
+    return see_other(reverse("plans:review") + f"?county={county.pk}&year={year}")
 
 
 @login_required
@@ -797,7 +809,10 @@ def approve_clean_view(request: HttpRequest) -> HttpResponse:
     if not counties:
         raise PermissionDenied(_("事项审核由县委县政府办（减负办）负责"))
     county = _county(request, counties)
-    year = _int(request.POST.get("year")) or timezone.localdate().year
+    try:
+        year = plans.check_year(request.POST.get("year"))
+    except ServiceError as e:
+        return render(request, "inspections/plans/error.html", {"error": e.message}, status=400)
     try:
         result = plans.items_approve_clean(actor=user, county=county, year=year)
     except PermissionDeniedError as e:
@@ -811,7 +826,7 @@ def approve_clean_view(request: HttpRequest) -> HttpResponse:
             request,
             _("已批准 %(n)s 个无审查提示的事项并生成事项码；有提示的事项请逐项审核") % {"n": result.approved},
         )
-    return redirect(reverse("plans:decisions") + f"?county={county.pk}&year={year}")
+    return see_other(reverse("plans:decisions") + f"?county={county.pk}&year={year}")
 
 
 # ---- the public code check (一事一码) -------------------------------------------------------------------------------

@@ -835,14 +835,14 @@ def item_flags(item: InspectionItem, run_id: int | None = None) -> list[ReviewFl
 def item_decide(*, actor: Any, item_id: int, action: str, note: str = "") -> InspectionItem:
     """The county office decides a pending item: approve (issues its code), return with a reason, or refuse."""
     note = _text(note)
-    if action not in DECISIONS:
-        raise ServiceError("invalid", "审核结论应为批准、退回修改或不予批准", {"field": "action"})
-    if len(note) > MAX_REASON:
-        raise ServiceError("invalid", f"审核意见不能超过 {MAX_REASON} 字", {"field": "note"})
     with transaction.atomic():
         item = _locked_item(item_id)
         plan = item.plan
         _check_manager(actor, plan, "事项审核")
+        if action not in DECISIONS:
+            raise ServiceError("invalid", "审核结论应为批准、退回修改或不予批准", {"field": "action"})
+        if len(note) > MAX_REASON:
+            raise ServiceError("invalid", f"审核意见不能超过 {MAX_REASON} 字", {"field": "note"})
         if plan.status != PlanStatus.FILED or item.status != ItemStatus.PENDING:
             raise ServiceError(
                 "invalid_state", f"该事项当前状态为「{item.get_status_display()}」，不是待审核事项"

@@ -47,7 +47,7 @@ def test_department_drafts_and_files_a_plan(users: Any, tree: Any) -> None:
     assert c.get(reverse("plans:list")).status_code == 200
     r = c.post(reverse("plans:create"), {"year": YEAR})
     plan = InspectionPlan.objects.get()
-    assert r.status_code == 302 and r["Location"] == reverse("plans:detail", args=[plan.pk])
+    assert r.status_code == 303 and r["Location"] == reverse("plans:detail", args=[plan.pk])
     r = c.post(reverse("plans:create"), {"year": YEAR})
     assert r.status_code == 400 and "已有" in r.content.decode()
     url = reverse("plans:item-create", args=[plan.pk])
@@ -56,13 +56,13 @@ def test_department_drafts_and_files_a_plan(users: Any, tree: Any) -> None:
     assert r.status_code == 400 and "早于开始日期" in r.content.decode()
     assert 'aria-invalid="true"' in r.content.decode()
     r = c.post(url, item_post(scope="some", townships=[tree.t1.pk], next="another"))
-    assert r.status_code == 302 and r["Location"] == url
+    assert r.status_code == 303 and r["Location"] == url
     r = c.post(url, item_post(topic="物业小区消防检查"))
-    assert r.status_code == 302
+    assert r.status_code == 303
     page = c.get(reverse("plans:detail", args=[plan.pk])).content.decode()
     assert "建筑工地扬尘治理检查" in page and "报送计划" in page
     r = c.post(reverse("plans:file", args=[plan.pk]))
-    assert r.status_code == 302
+    assert r.status_code == 303
     plan.refresh_from_db()
     assert plan.status == "filed"
     r = c.post(reverse("plans:file", args=[plan.pk]))
@@ -86,7 +86,7 @@ def test_county_office_reviews_and_approves_clean_items_in_three_clicks(users: A
     assert "无提示 1 项" in page and "有审查提示 1 项" in page
     # Click 2: approve every clean item.
     r = c.post(reverse("plans:approve-clean"), {"county": tree.county.pk, "year": YEAR})
-    assert r.status_code == 302
+    assert r.status_code == 303
     clean = InspectionItem.objects.get(topic="建筑工地扬尘治理检查")
     flagged = InspectionItem.objects.get(topic="燃气安全检查")
     assert clean.status == ItemStatus.APPROVED and clean.code
@@ -97,12 +97,12 @@ def test_county_office_reviews_and_approves_clean_items_in_three_clicks(users: A
     r = c.post(reverse("plans:item-decide", args=[flagged.pk]), {"action": "return"})
     assert r.status_code == 400 and "理由" in r.content.decode()
     r = c.post(reverse("plans:item-decide", args=[flagged.pk]), {"action": "approve"})
-    assert r.status_code == 302
+    assert r.status_code == 303
     page = c.get(reverse("plans:item", args=[flagged.pk])).content.decode()
     assert "<svg" in page and "<del>现场照片</del>" in page
     review_page = c.get(reverse("plans:review") + f"?year={YEAR}")
     assert review_page.status_code == 200
-    assert c.post(reverse("plans:review-run"), {"county": tree.county.pk, "year": YEAR}).status_code == 302
+    assert c.post(reverse("plans:review-run"), {"county": tree.county.pk, "year": YEAR}).status_code == 303
 
 
 def test_department_sees_flags_of_its_items_and_fixes_a_returned_item(users: Any, tree: Any) -> None:
@@ -114,7 +114,7 @@ def test_department_sees_flags_of_its_items_and_fixes_a_returned_item(users: Any
     page = c.get(reverse("plans:item-edit", args=[item.pk])).content.decode()
     assert "请补充依据" in page and "修改并重新报送" in page
     r = c.post(reverse("plans:item-edit", args=[item.pk]), item_post(basis="《安全生产法》"))
-    assert r.status_code == 302
+    assert r.status_code == 303
     item.refresh_from_db()
     assert item.status == ItemStatus.PENDING and item.basis == "《安全生产法》"
 
@@ -216,7 +216,7 @@ def test_import_page_shows_the_error_table(users: Any, tree: Any) -> None:
         f"类型,事项名称,对象乡镇,开始日期,结束日期\n检查,燃气检查,东河镇,{YEAR}-05-01,{YEAR}-05-31\n".encode()
     )
     r = c.post(reverse("plans:import"), {"year": YEAR, "file": SimpleUploadedFile("p.csv", csv)})
-    assert r.status_code == 302 and InspectionItem.objects.count() == 1
+    assert r.status_code == 303 and InspectionItem.objects.count() == 1
 
 
 def test_export_and_template(users: Any, tree: Any) -> None:
