@@ -85,7 +85,7 @@ def _register_routers() -> None:
     from gongzhi.duties.api import task_router
     from gongzhi.duties.summons_api import router as summons_router
     from gongzhi.inspections.plan_api import router as inspections_router
-    from gongzhi.inspections.visit_api import catalog_router, visits_router
+    from gongzhi.inspections.visit_api import burden_router, catalog_router, visits_router
 
     api.add_router("/", core_router)
     api.add_router("/summons", summons_router)
@@ -94,6 +94,7 @@ def _register_routers() -> None:
     api.add_router("/catalog", catalog_router)
     api.add_router("/inspections", inspections_router)
     api.add_router("/visits", visits_router)
+    api.add_router("/burden", burden_router)
 
 
 _register_routers()
