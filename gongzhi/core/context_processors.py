@@ -98,7 +98,11 @@ def _nav(
     if roles & TASK_ROLES:
         nav.append((_("任务准入"), reverse("tasks:list"), "tasks"))
         nav.append((_("吹哨报到"), reverse("summons:list"), "summons"))
-        # P2: the data catalog (一表通), joint visits and the burden ledger.
+        # P2: annual plans (the township checks codes instead), the data catalog (一表通), joint visits, the ledger.
+        if roles & (TASK_ROLES - {Role.TOWNSHIP_LEADER, Role.TOWNSHIP_STAFF}):
+            nav.append((_("督查检查考核"), reverse("plans:list"), "plans"))
+        else:
+            nav.append((_("核验事项码"), reverse("verify:form"), "verify"))
         nav.append((_("一表通"), reverse("catalog:list"), "catalog"))
         nav.append((_("联合督查"), reverse("visits:calendar"), "visits"))
         nav.append((_("减负账本"), reverse("burden:ledger"), "burden"))
