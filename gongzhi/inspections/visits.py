@@ -27,7 +27,7 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.translation import gettext
 
@@ -260,6 +260,8 @@ def merge_run(
                     )
                 )
         rules = merge_rules(county)
+        t_engine = time.perf_counter()
+        load_ms = round((t_engine - t0) * 1000)
         try:
             result = engine.merge_heuristic(demands, rules)
         except ValueError as e:
@@ -267,6 +269,7 @@ def merge_run(
         exact_results: dict[str, engine.MergeResult] = {}
         skipped = 0
         t_exact = time.perf_counter()
+        engine_ms = round((t_exact - t_engine) * 1000)
         if demands and (exact_reference or method == MergeRun.Method.EXACT):
             exact_results, skipped = _exact(demands, rules, budget_s=budget, per_township_s=per_t)
         exact_ms = round((time.perf_counter() - t_exact) * 1000)
@@ -373,32 +376,30 @@ def merge_run(
         )
         if kept:
             JointVisit.objects.filter(pk__in=kept).update(run=run)
-        made = JointVisit.objects.bulk_create(
+        _store_visits(
+            run,
             [
-                JointVisit(
-                    run=run,
-                    township=by_code[v.township],
-                    lead_department=departments[v.lead_department],
-                    window_start=v.start,
-                    window_end=v.end,
-                    day=v.day,
-                    hours=_hours(v.hours),
-                    reasons=_reasons(v, alone),
+                (
+                    by_code[v.township].pk,
+                    departments[v.lead_department].pk,
+                    v.start,
+                    v.end,
+                    v.day,
+                    _hours(v.hours),
+                    _reasons(v, alone),
+                    v.items,
                 )
                 for v in visits
             ],
-            batch_size=1000,
-        )
-        JointVisitItem.objects.bulk_create(
-            [
-                JointVisitItem(visit=jv, item_id=i)
-                for jv, v in zip(made, visits, strict=True)
-                for i in v.items
-            ],
-            batch_size=5000,
         )
         run.duration_ms = round((time.perf_counter() - t0) * 1000)
-        run.save(update_fields=["duration_ms"])
+        run.stats["timing_ms"] = {
+            "load": load_ms,
+            "engine": engine_ms,
+            "exact": exact_ms,
+            "store": run.duration_ms - load_ms - engine_ms - exact_ms,
+        }
+        run.save(update_fields=["duration_ms", "stats"])
         audit_record(
             actor=actor,
             action="merge.run",
@@ -419,6 +420,73 @@ def merge_run(
             },
         )
     return run
+
+
+def _store_visits(run: MergeRun, rows: list[tuple[Any, ...]]) -> None:
+    """Write a run's visits and their items: each row (township id, lead department id, window start, window end,
+    day, hours, reasons, item ids). PostgreSQL: ids from the sequence up front, then COPY (Django's bulk insert
+    spent most of its time adapting the reasons JSON into arrays: 8 s for 11,600 visits, COPY about 1 s);
+    elsewhere bulk_create."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        import json
+
+        q = connection.ops.quote_name
+        vt, it = JointVisit._meta.db_table, JointVisitItem._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [vt, len(rows)],
+            )
+            ids = [r[0] for r in cursor.fetchall()]
+            pg = cursor.cursor
+            cols = "id, run_id, township_id, lead_department_id, window_start, window_end, day, hours, reasons, status"
+            with pg.copy(f"COPY {q(vt)} ({cols}) FROM STDIN") as copy:  # type: ignore[union-attr]
+                for pk, (tid, lead, start, end, day, hours, reasons, _items) in zip(ids, rows, strict=True):
+                    copy.write_row(
+                        (
+                            pk,
+                            run.pk,
+                            tid,
+                            lead,
+                            start,
+                            end,
+                            day,
+                            hours,
+                            json.dumps(reasons, ensure_ascii=False),
+                            VisitStatus.PLANNED,
+                        )
+                    )
+            with pg.copy(f"COPY {q(it)} (visit_id, item_id) FROM STDIN") as copy:  # type: ignore[union-attr]
+                for pk, row in zip(ids, rows, strict=True):
+                    for item_id in row[7]:
+                        copy.write_row((pk, item_id))
+        return
+    made = JointVisit.objects.bulk_create(
+        [
+            JointVisit(
+                run=run,
+                township_id=tid,
+                lead_department_id=lead,
+                window_start=start,
+                window_end=end,
+                day=day,
+                hours=hours,
+                reasons=reasons,
+            )
+            for tid, lead, start, end, day, hours, reasons, _items in rows
+        ],
+        batch_size=1000,
+    )
+    JointVisitItem.objects.bulk_create(
+        [
+            JointVisitItem(visit_id=jv.pk, item_id=i)
+            for jv, row in zip(made, rows, strict=True)
+            for i in row[7]
+        ],
+        batch_size=5000,
+    )
 
 
 def _count(unmerged: Iterable[engine.Unmerged]) -> dict[str, int]:
