@@ -314,3 +314,37 @@ def test_plan_detail_query_count(users: Any, tree: Any) -> None:
         assert c.get(url).status_code == 200
     assert len(big) == len(small)
     assert ReviewRun.objects.exists()
+
+
+def test_home_sections(users: Any, tree: Any) -> None:
+    staff = users["department_staff"]
+    plan = make_plan(
+        staff, tree.dept, items=[{}, {"topic": "燃气安全检查", "materials": "现场照片"}], filed=True
+    )
+    a = first_item(plan)
+    plans.item_decide(
+        actor=users["county_office"], item_id=a.pk, action="return", note="与应急局重复，请合并"
+    )
+    office = client_for(users["county_office"]).get("/").content.decode()
+    assert f"{YEAR} 年度 1 个事项待审核" in office and "索要留痕材料 1" in office
+    dept = client_for(staff).get("/").content.decode()
+    assert a.topic in dept and "与应急局重复，请合并" in dept
+    town = client_for(users["township_leader"]).get("/").content.decode()
+    assert reverse("verify:form") in town
+
+
+def test_admin_pages_are_read_only(users: Any, tree: Any) -> None:
+    plan = make_plan(users["department_staff"], tree.dept, filed=True)
+    c = client_for(users["admin"])
+    for url in (
+        "/admin/inspections/inspectionplan/",
+        f"/admin/inspections/inspectionplan/{plan.pk}/change/",
+        "/admin/inspections/inspectionitem/",
+        "/admin/inspections/reviewrun/",
+        "/admin/inspections/reviewflag/",
+        "/admin/inspections/inspectionsettings/",
+    ):
+        assert c.get(url).status_code == 200, url
+    item = first_item(plan)
+    assert c.post(f"/admin/inspections/inspectionitem/{item.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert InspectionItem.objects.filter(pk=item.pk).exists()
