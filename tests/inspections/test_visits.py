@@ -233,3 +233,26 @@ def test_visit_page_lists_what_the_township_must_prepare(users: Any, tree: Any) 
     assert "一表通已有" in page and "4321" not in page
     CatalogSubscription.objects.create(entry=e, department=tree.dept)
     assert "4321人" in dept.get(f"/visits/{v.pk}/").content.decode()
+
+
+def test_merge_page_alone_tab_and_query_count(
+    users: Any, tree: Any, django_assert_max_num_queries: Any
+) -> None:
+    for i in range(3):
+        item(
+            tree.dept, topic=f"合{i}", targets=[tree.t1], start=dt.date(YEAR, 4, 1), end=dt.date(YEAR, 4, 30)
+        )
+    item(tree.dept2, topic="孤立事项", targets=[tree.t2], start=dt.date(YEAR, 9, 1), end=dt.date(YEAR, 9, 5))
+    svc.merge_run(actor=users["county_office"], county=tree.county, year=YEAR, exact_reference=False)
+    c = _client(users["county_office"])
+    page = c.get(f"/visits/merge/?year={YEAR}&alone=1").content.decode()
+    assert "孤立事项" in page and "合0" not in page and "没有其他事项的时间窗口与之重叠" in page
+    with CaptureQueriesContext(connection) as few:
+        c.get(f"/visits/merge/?year={YEAR}")
+    for i in range(120):
+        day = dt.date(YEAR, 1, 1) + dt.timedelta(days=2 * i)
+        item(tree.dept, topic=f"散{i}", targets=[tree.t1, tree.t2], start=day, end=day)
+    svc.merge_run(actor=users["county_office"], county=tree.county, year=YEAR, exact_reference=False)
+    with django_assert_max_num_queries(len(few)):
+        html = c.get(f"/visits/merge/?year={YEAR}").content.decode()
+    assert "下一页" in html
