@@ -95,14 +95,14 @@ class FlagOut(Schema):
     params: dict[str, Any]
 
 
-def _flag_out(f: ReviewFlag) -> dict[str, Any]:
+def _flag_out(f: ReviewFlag, sentence: str) -> dict[str, Any]:
     return {
         "id": f.pk,
         "item_id": f.item_id,
         "rule": f.rule,
         "rule_label": review.rule_label(f.rule),
         "code": f.code,
-        "sentence": review.describe(f),
+        "sentence": sentence,
         "score": f.score,
         "others": f.others,
         "townships": f.townships,
@@ -145,6 +145,7 @@ def _items_out(user: Any, items: list[InspectionItem]) -> list[dict[str, Any]]:
     names = plans.target_names(items)
     run_ids = {k: plans.latest_run_id(*k) for k in {(i.plan.county_id, i.plan.year) for i in items}}
     flags = plans.flags_by_item(items, run_ids)
+    sentences = review.describe_many([f for fs in flags.values() for f in fs])
     out = []
     for i in items:
         see_code = plans.item_actions(user, i)["see_code"]
@@ -178,7 +179,7 @@ def _items_out(user: Any, items: list[InspectionItem]) -> list[dict[str, Any]]:
                 "code": i.code if see_code else None,
                 "code_revoked_at": i.code_revoked_at if see_code else None,
                 "code_revoked_reason": i.code_revoked_reason if see_code else "",
-                "flags": [_flag_out(f) for f in flags[i.pk]],
+                "flags": [_flag_out(f, sentences[f.pk]) for f in flags[i.pk]],
             }
         )
     return out
@@ -579,7 +580,19 @@ def review_flags(request: HttpRequest, run_id: int, filters: Query[FlagFilter]) 
     qs = ReviewFlag.objects.filter(run=run).order_by("rule", "item_id", "id")
     if filters.rule:
         qs = qs.filter(rule=filters.rule)
-    return _Shaped(qs, _flag_out)
+    return _FlagRows(qs)
+
+
+class _FlagRows(_Shaped):
+    """A page of flags with their sentences (the items, townships and departments named in bulk)."""
+
+    def __init__(self, qs: Any):
+        super().__init__(qs, None)
+
+    def __getitem__(self, s: slice) -> list[dict[str, Any]]:
+        flags = list(self.qs[s])
+        sentences = review.describe_many(flags)
+        return [_flag_out(f, sentences[f.pk]) for f in flags]
 
 
 class ApproveCleanIn(Schema):

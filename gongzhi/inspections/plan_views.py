@@ -90,13 +90,14 @@ def flag_views(flags: Sequence[ReviewFlag], user: Any) -> list[dict[str, Any]]:
     names = (
         dict(AdminUnit.objects.filter(code__in=town_codes).values_list("code", "name")) if town_codes else {}
     )
+    sentences = review.describe_many(flags)
     out = []
     for f in flags:
         out.append(
             {
                 "flag": f,
                 "rule_label": review.rule_label(f.rule),
-                "sentence": review.describe(f),
+                "sentence": sentences[f.pk],
                 "others": [
                     {
                         "id": o,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Sequence
 from importlib import import_module
 from importlib.util import find_spec
 from typing import Any
@@ -56,24 +57,60 @@ def _explain_module() -> Any:
     return import_module("gongzhi.inspections.explain")
 
 
-def describe(flag: Any) -> str:
-    """The flag as one sentence (``inspections.explain``; a plain label while that module is missing)."""
-    code = getattr(flag, "code", "") or getattr(flag, "rule", "")
-    params = getattr(flag, "params", {}) or {}
+def describe(
+    flag: Any,
+    names: dict[Any, str] | None = None,
+    townships: dict[Any, str] | None = None,
+    departments: dict[Any, str] | None = None,
+) -> str:
+    """The flag as one sentence (``inspections.explain.flag_text``; a plain label while that module is missing).
+    ``names``/``townships``/``departments`` name the ids the sentence mentions (see ``describe_many``)."""
     ex = _explain_module()
-    if ex is not None:
-        for name in ("flag_text", "explain_flag", "explain"):
-            fn = getattr(ex, name, None)
-            if fn is None:
-                continue
-            try:
-                return str(fn(flag))
-            except Exception:  # a renderer that wants other arguments: try the next shape
-                try:
-                    return str(fn(code, params))
-                except Exception:
-                    log.debug("explain.%s could not render %s", name, code, exc_info=True)
-    return rule_label(getattr(flag, "rule", code))
+    if ex is not None and hasattr(ex, "flag_text"):
+        try:
+            return str(ex.flag_text(flag, names, townships, departments))
+        except Exception:  # a renderer bug must not take the page down: fall back to the label
+            log.exception("explain.flag_text failed for %s", getattr(flag, "code", ""))
+    return rule_label(getattr(flag, "rule", "") or getattr(flag, "code", ""))
+
+
+def describe_many(flags: Sequence[ReviewFlag]) -> dict[int, str]:
+    """Sentences for many flags, with the other items, townships and departments named: three queries at most."""
+    from gongzhi.core.models import Department
+
+    item_ids = {f.item_id for f in flags} | {o for f in flags for o in f.others}
+    for f in flags:
+        for pair in (f.params or {}).get("pairs", []) or []:
+            if isinstance(pair, dict) and isinstance(pair.get("other"), int):
+                item_ids.add(pair["other"])
+    # The sentence already carries each item's department and topic; the item is named by its place in its plan.
+    names = (
+        {
+            pk: str(gettext_lazy("第 %(seq)s 项") % {"seq": seq})
+            for pk, seq in InspectionItem.objects.filter(pk__in=item_ids).values_list("pk", "seq")
+        }
+        if item_ids
+        else {}
+    )
+    codes: set[str] = set()
+    for f in flags:
+        codes.update(f.townships)
+        for pair in (f.params or {}).get("pairs", []) or []:
+            if isinstance(pair, dict):
+                codes.update(str(t) for t in pair.get("townships", []) or [])
+    towns = dict(AdminUnit.objects.filter(code__in=codes).values_list("code", "name")) if codes else {}
+    dept_keys = {str(p.get("department")) for f in flags for p in [f.params or {}] if p.get("department")}
+    depts = (
+        {
+            str(pk): name
+            for pk, name in Department.objects.filter(
+                pk__in=[int(k) for k in dept_keys if k.isdigit()]
+            ).values_list("pk", "name")
+        }
+        if dept_keys
+        else {}
+    )
+    return {f.pk: describe(f, names, towns, depts) for f in flags}
 
 
 def describe_note(note: dict[str, Any]) -> str:

@@ -73,7 +73,7 @@ def test_plan_lifecycle_through_the_api(users: Any, tree: Any) -> None:
     r = c.get(f"{API}/plans/{plan['id']}/items")
     page = r.json()
     assert page["count"] == 1 and page["items"][0]["flags"][0]["rule"] == "trace_demand"
-    assert page["items"][0]["flags"][0]["sentence"]
+    assert "「现场照片」属于留痕类" in page["items"][0]["flags"][0]["sentence"]
     r = c.get(f"{API}/plans?year={YEAR}")
     assert r.json()["count"] == 1 and r.json()["items"][0]["counts"]["flagged"] == 1
     assert c.get(f"{API}/plans/{plan['id']}/export").status_code == 200

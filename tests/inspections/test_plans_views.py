@@ -94,6 +94,7 @@ def test_county_office_reviews_and_approves_clean_items_in_three_clicks(users: A
     # The flagged one is decided on its page, with the flag's sentence shown.
     page = c.get(reverse("plans:item", args=[flagged.pk])).content.decode()
     assert "索要留痕材料" in page and "批准并生成事项码" in page
+    assert "「现场照片」属于留痕类" in page  # the flag's sentence (inspections.explain)
     r = c.post(reverse("plans:item-decide", args=[flagged.pk]), {"action": "return"})
     assert r.status_code == 400 and "理由" in r.content.decode()
     r = c.post(reverse("plans:item-decide", args=[flagged.pk]), {"action": "approve"})

@@ -58,6 +58,8 @@ def test_filing_runs_the_review_and_flags_duplicates_across_departments(users: A
     assert fa.score is not None and fa.score >= 40
     assert fa.townships == [tree.t1.code] and fa.township_count == 1
     assert run2.stats["flagged_items"] == 2 and run2.stats["by_rule"][fa.rule] == 2
+    sentence = review.describe_many([fa])[fa.pk]
+    assert "县应急管理局「农村自建房安全隐患排查检查」（第 1 项）" in sentence and "东河镇" in sentence
     ev = AuditEvent.objects.filter(action="inspection_review.run", object_id=str(run2.pk)).get()
     assert ev.data["flags"] == 2 and ev.data["items"] == 2
 
