@@ -27,7 +27,7 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.translation import gettext
 
@@ -222,220 +222,250 @@ def merge_run(
     budget = EXACT_BUDGET_S if exact_budget_s is None else exact_budget_s
     per_t = EXACT_TIME_S if exact_time_s is None else exact_time_s
     t0 = time.perf_counter()
-    with transaction.atomic():
-        previous = list(
-            MergeRun.objects.select_for_update()
-            .filter(county=county, year=y, active=True)
-            .values_list("pk", flat=True)
-        )
-        townships = county_townships(county)
-        by_code = {u.code: u for u in townships.values()}
-        departments = {d.name: d for d in Department.objects.filter(county=county)}
-        rows = list(
-            approved_onsite(county, y).values_list(
-                "pk",
-                "all_townships",
-                "plan__department__name",
-                "kind",
-                "comprehensive",
-                "window_start",
-                "window_end",
-                "township_hours",
-            )
-        )
-        targets = item_targets(((r[0], r[1]) for r in rows), townships)
-        kept = _kept_visits(county, y)
-        covered = set(
-            JointVisitItem.objects.filter(visit_id__in=kept).values_list("item_id", "visit__township_id")
-        )
-        kept_rows = list(JointVisit.objects.filter(pk__in=kept).values_list("pk", "township_id", "hours"))
-        kept_demands = JointVisitItem.objects.filter(visit_id__in=kept).count()
-        kept_item_hours = dict(
-            InspectionItem.objects.filter(pk__in={i for i, _t in covered}).values_list("pk", "township_hours")
-        )
-        demands: list[engine.Demand] = []
-        for pk, _all, dept, kind, comp, start, end, hours in rows:
-            for tid in targets[pk]:
-                if (pk, tid) in covered:
-                    continue
-                demands.append(
-                    engine.Demand(
-                        item=pk,
-                        township=townships[tid].code,
-                        department=dept,
-                        kind=kind,
-                        start=start,
-                        end=end,
-                        hours=float(hours),
-                        comprehensive=comp,
-                    )
-                )
-        rules = merge_rules(county)
-        t_engine = time.perf_counter()
-        load_ms = round((t_engine - t0) * 1000)
-        try:
-            result = engine.merge_heuristic(demands, rules)
-        except ValueError as e:
-            raise ServiceError("invalid", f"合并失败：{e}") from e
-        exact_results: dict[str, engine.MergeResult] = {}
-        skipped = 0
-        t_exact = time.perf_counter()
-        engine_ms = round((t_exact - t_engine) * 1000)
-        if demands and (exact_reference or method == MergeRun.Method.EXACT):
-            exact_results, skipped = _exact(
-                demands,
-                rules,
-                budget_s=budget,
-                per_township_s=per_t,
-                hours_phase=method == MergeRun.Method.EXACT,
-            )
-        exact_ms = round((time.perf_counter() - t_exact) * 1000)
-        heur_per = result.stats["per_township"]
-        # The gap counts only townships where CP-SAT proved the number of visits optimal.
-        proven = {
-            t: r.exact[t] for t, r in exact_results.items() if r.exact and t in r.exact and r.exact[t].optimal
-        }
-        h_on_proven = sum(heur_per[t]["after"] for t in proven)
-        e_on_proven = sum(info.visits for info in proven.values())
-        visits: list[engine.Visit] = list(result.visits)
-        unmerged = list(result.unmerged)
-        if method == MergeRun.Method.EXACT and exact_results:
-            solved = set(exact_results)
-            visits = [v for v in visits if v.township not in solved]
-            unmerged = [u for u in unmerged if u.township not in solved]
-            for r in exact_results.values():
-                visits += r.visits
-                unmerged += r.unmerged
-        alone = {(u.item, u.township): u for u in unmerged}
-
-        per: dict[str, dict[str, Any]] = {}
-        for u in townships.values():
-            per[u.code] = {"name": u.name, "before": 0, "after": 0, "hours_before": 0.0, "hours_after": 0.0}
-        for d in demands:
-            p = per[d.township]
-            p["before"] += 1
-            p["hours_before"] += d.hours
-        for v in visits:
-            p = per[v.township]
-            p["after"] += 1
-            p["hours_after"] += v.hours
-        for iid, tid in covered:
-            p = per[townships[tid].code]
-            p["before"] += 1
-            p["hours_before"] += float(kept_item_hours.get(iid, 0))
-        for _pk, tid, hours in kept_rows:
-            p = per[townships[tid].code]
-            p["after"] += 1
-            p["hours_after"] += float(hours)
-            p["kept"] = p.get("kept", 0) + 1
-        for code, p in per.items():
-            p["hours_before"] = round(p["hours_before"], 1)
-            p["hours_after"] = round(p["hours_after"], 1)
-            if code in exact_results:
-                info = (exact_results[code].exact or {}).get(code)
-                if info is not None:
-                    p["exact"] = {
-                        "visits": info.visits,
-                        "optimal": info.optimal,
-                        "bound": info.visits_bound,
-                        "heuristic": heur_per.get(code, {}).get("after", 0),
-                        "wall_s": info.wall_s,
-                    }
-        per = {c: p for c, p in per.items() if p["before"] or p["after"]}
-        n_before = len(demands) + kept_demands
-        n_after = len(visits) + len(kept_rows)
-        stats: dict[str, Any] = {
-            "demands": len(demands),
-            "items": len(rows),
-            "townships": len(per),
-            "joint_visits": sum(1 for v in visits if len(v.items) > 1),
-            "unmerged": dict(result.stats.get("unmerged", {}))
-            if method != MergeRun.Method.EXACT
-            else _count(unmerged),
-            "kept_visits": len(kept_rows),
-            "kept_items": kept_demands,
-            "per_township": per,
-            "rules": {
-                "max_items_per_visit": rules.max_items_per_visit,
-                "extra_item_share": rules.extra_item_share,
-                "min_common_days": rules.min_common_days,
-                "solo_departments": sorted(rules.solo_departments),
-            },
-            "superseded": previous,
-        }
-        if exact_results or skipped:
-            stats["exact"] = {
-                "townships": len(exact_results),
-                "optimal": len(proven),
-                "eligible": len(exact_results) + skipped,
-                "skipped": skipped,
-                "of": len({d.township for d in demands}),
-                "heuristic_visits": h_on_proven,
-                "exact_visits": e_on_proven,
-                "time_ms": exact_ms,
-            }
-        gap = (h_on_proven - e_on_proven) / e_on_proven if e_on_proven else (0.0 if proven else None)
-        if previous:
-            MergeRun.objects.filter(pk__in=previous).update(active=False)
-        run = MergeRun.objects.create(
+    try:
+        return _merge(
+            actor=actor,
             county=county,
             year=y,
             method=method,
-            active=True,
-            created_by=actor,
-            visits_before=n_before,
-            visits_after=n_after,
-            hours_before=_hours(sum(p["hours_before"] for p in per.values())),
-            hours_after=_hours(sum(p["hours_after"] for p in per.values())),
-            exact_visits=e_on_proven if proven else None,
-            gap=gap,
-            stats=stats,
+            exact_reference=exact_reference,
+            budget=budget,
+            per_t=per_t,
+            t0=t0,
         )
-        if kept:
-            JointVisit.objects.filter(pk__in=kept).update(run=run)
-        _store_visits(
-            run,
-            [
-                (
-                    by_code[v.township].pk,
-                    departments[v.lead_department].pk,
-                    v.start,
-                    v.end,
-                    v.day,
-                    _hours(v.hours),
-                    _reasons(v, alone),
-                    v.items,
+    except IntegrityError as e:
+        # Two merges of the same county-year at once: the second finds the first's active run.
+        raise ServiceError("conflict", "同一县、同一年度的另一次合并刚刚完成，请刷新后查看") from e
+
+
+@transaction.atomic
+def _merge(
+    *,
+    actor: Any,
+    county: AdminUnit,
+    year: int,
+    method: str,
+    exact_reference: bool,
+    budget: float,
+    per_t: float,
+    t0: float,
+) -> MergeRun:
+    """The merge itself, in one transaction: the previous active run is locked and deactivated, kept visits move
+    to the new run, new visits are written in bulk, one audit event."""
+    y = year
+    previous = list(
+        MergeRun.objects.select_for_update()
+        .filter(county=county, year=y, active=True)
+        .values_list("pk", flat=True)
+    )
+    townships = county_townships(county)
+    by_code = {u.code: u for u in townships.values()}
+    departments = {d.name: d for d in Department.objects.filter(county=county)}
+    rows = list(
+        approved_onsite(county, y).values_list(
+            "pk",
+            "all_townships",
+            "plan__department__name",
+            "kind",
+            "comprehensive",
+            "window_start",
+            "window_end",
+            "township_hours",
+        )
+    )
+    targets = item_targets(((r[0], r[1]) for r in rows), townships)
+    kept = _kept_visits(county, y)
+    covered = set(
+        JointVisitItem.objects.filter(visit_id__in=kept).values_list("item_id", "visit__township_id")
+    )
+    kept_rows = list(JointVisit.objects.filter(pk__in=kept).values_list("pk", "township_id", "hours"))
+    kept_demands = JointVisitItem.objects.filter(visit_id__in=kept).count()
+    kept_item_hours = dict(
+        InspectionItem.objects.filter(pk__in={i for i, _t in covered}).values_list("pk", "township_hours")
+    )
+    demands: list[engine.Demand] = []
+    for pk, _all, dept, kind, comp, start, end, hours in rows:
+        for tid in targets[pk]:
+            if (pk, tid) in covered:
+                continue
+            demands.append(
+                engine.Demand(
+                    item=pk,
+                    township=townships[tid].code,
+                    department=dept,
+                    kind=kind,
+                    start=start,
+                    end=end,
+                    hours=float(hours),
+                    comprehensive=comp,
                 )
-                for v in visits
-            ],
+            )
+    rules = merge_rules(county)
+    t_engine = time.perf_counter()
+    load_ms = round((t_engine - t0) * 1000)
+    try:
+        result = engine.merge_heuristic(demands, rules)
+    except ValueError as e:
+        raise ServiceError("invalid", f"合并失败：{e}") from e
+    exact_results: dict[str, engine.MergeResult] = {}
+    skipped = 0
+    t_exact = time.perf_counter()
+    engine_ms = round((t_exact - t_engine) * 1000)
+    if demands and (exact_reference or method == MergeRun.Method.EXACT):
+        exact_results, skipped = _exact(
+            demands,
+            rules,
+            budget_s=budget,
+            per_township_s=per_t,
+            hours_phase=method == MergeRun.Method.EXACT,
         )
-        run.duration_ms = round((time.perf_counter() - t0) * 1000)
-        run.stats["timing_ms"] = {
-            "load": load_ms,
-            "engine": engine_ms,
-            "exact": exact_ms,
-            "store": run.duration_ms - load_ms - engine_ms - exact_ms,
+    exact_ms = round((time.perf_counter() - t_exact) * 1000)
+    heur_per = result.stats["per_township"]
+    # The gap counts only townships where CP-SAT proved the number of visits optimal.
+    proven = {
+        t: r.exact[t] for t, r in exact_results.items() if r.exact and t in r.exact and r.exact[t].optimal
+    }
+    h_on_proven = sum(heur_per[t]["after"] for t in proven)
+    e_on_proven = sum(info.visits for info in proven.values())
+    visits: list[engine.Visit] = list(result.visits)
+    unmerged = list(result.unmerged)
+    if method == MergeRun.Method.EXACT and exact_results:
+        solved = set(exact_results)
+        visits = [v for v in visits if v.township not in solved]
+        unmerged = [u for u in unmerged if u.township not in solved]
+        for r in exact_results.values():
+            visits += r.visits
+            unmerged += r.unmerged
+    alone = {(u.item, u.township): u for u in unmerged}
+
+    per: dict[str, dict[str, Any]] = {}
+    for u in townships.values():
+        per[u.code] = {"name": u.name, "before": 0, "after": 0, "hours_before": 0.0, "hours_after": 0.0}
+    for d in demands:
+        p = per[d.township]
+        p["before"] += 1
+        p["hours_before"] += d.hours
+    for v in visits:
+        p = per[v.township]
+        p["after"] += 1
+        p["hours_after"] += v.hours
+    for iid, tid in covered:
+        p = per[townships[tid].code]
+        p["before"] += 1
+        p["hours_before"] += float(kept_item_hours.get(iid, 0))
+    for _pk, tid, hours in kept_rows:
+        p = per[townships[tid].code]
+        p["after"] += 1
+        p["hours_after"] += float(hours)
+        p["kept"] = p.get("kept", 0) + 1
+    for code, p in per.items():
+        p["hours_before"] = round(p["hours_before"], 1)
+        p["hours_after"] = round(p["hours_after"], 1)
+        if code in exact_results:
+            info = (exact_results[code].exact or {}).get(code)
+            if info is not None:
+                p["exact"] = {
+                    "visits": info.visits,
+                    "optimal": info.optimal,
+                    "bound": info.visits_bound,
+                    "heuristic": heur_per.get(code, {}).get("after", 0),
+                    "wall_s": info.wall_s,
+                }
+    per = {c: p for c, p in per.items() if p["before"] or p["after"]}
+    n_before = len(demands) + kept_demands
+    n_after = len(visits) + len(kept_rows)
+    stats: dict[str, Any] = {
+        "demands": len(demands),
+        "items": len(rows),
+        "townships": len(per),
+        "joint_visits": sum(1 for v in visits if len(v.items) > 1),
+        "unmerged": dict(result.stats.get("unmerged", {}))
+        if method != MergeRun.Method.EXACT
+        else _count(unmerged),
+        "kept_visits": len(kept_rows),
+        "kept_items": kept_demands,
+        "per_township": per,
+        "rules": {
+            "max_items_per_visit": rules.max_items_per_visit,
+            "extra_item_share": rules.extra_item_share,
+            "min_common_days": rules.min_common_days,
+            "solo_departments": sorted(rules.solo_departments),
+        },
+        "superseded": previous,
+    }
+    if exact_results or skipped:
+        stats["exact"] = {
+            "townships": len(exact_results),
+            "optimal": len(proven),
+            "eligible": len(exact_results) + skipped,
+            "skipped": skipped,
+            "of": len({d.township for d in demands}),
+            "heuristic_visits": h_on_proven,
+            "exact_visits": e_on_proven,
+            "time_ms": exact_ms,
         }
-        run.save(update_fields=["duration_ms", "stats"])
-        audit_record(
-            actor=actor,
-            action="merge.run",
-            object_type="merge_run",
-            object_id=run.pk,
-            data={
-                "county": county.name,
-                "year": y,
-                "method": method,
-                "visits_before": n_before,
-                "visits_after": n_after,
-                "hours_before": str(run.hours_before),
-                "hours_after": str(run.hours_after),
-                "exact_visits": run.exact_visits,
-                "gap": gap,
-                "kept_visits": len(kept_rows),
-                "superseded": previous,
-            },
-        )
+    gap = (h_on_proven - e_on_proven) / e_on_proven if e_on_proven else (0.0 if proven else None)
+    if previous:
+        MergeRun.objects.filter(pk__in=previous).update(active=False)
+    run = MergeRun.objects.create(
+        county=county,
+        year=y,
+        method=method,
+        active=True,
+        created_by=actor,
+        visits_before=n_before,
+        visits_after=n_after,
+        hours_before=_hours(sum(p["hours_before"] for p in per.values())),
+        hours_after=_hours(sum(p["hours_after"] for p in per.values())),
+        exact_visits=e_on_proven if proven else None,
+        gap=gap,
+        stats=stats,
+    )
+    if kept:
+        JointVisit.objects.filter(pk__in=kept).update(run=run)
+    _store_visits(
+        run,
+        [
+            (
+                by_code[v.township].pk,
+                departments[v.lead_department].pk,
+                v.start,
+                v.end,
+                v.day,
+                _hours(v.hours),
+                _reasons(v, alone),
+                v.items,
+            )
+            for v in visits
+        ],
+    )
+    run.duration_ms = round((time.perf_counter() - t0) * 1000)
+    run.stats["timing_ms"] = {
+        "load": load_ms,
+        "engine": engine_ms,
+        "exact": exact_ms,
+        "store": run.duration_ms - load_ms - engine_ms - exact_ms,
+    }
+    run.save(update_fields=["duration_ms", "stats"])
+    audit_record(
+        actor=actor,
+        action="merge.run",
+        object_type="merge_run",
+        object_id=run.pk,
+        data={
+            "county": county.name,
+            "year": y,
+            "method": method,
+            "visits_before": n_before,
+            "visits_after": n_after,
+            "hours_before": str(run.hours_before),
+            "hours_after": str(run.hours_after),
+            "exact_visits": run.exact_visits,
+            "gap": gap,
+            "kept_visits": len(kept_rows),
+            "superseded": previous,
+        },
+    )
     return run
 
 

@@ -175,3 +175,19 @@ def test_exact_method_stores_the_optimum(users: Any, tree: Any) -> None:
 def test_empty_year_makes_an_empty_run(users: Any, tree: Any) -> None:
     run = svc.merge_run(actor=users["county_office"], county=tree.county, year=YEAR)
     assert run.visits_before == 0 and run.visits_after == 0 and run.gap is None
+
+
+def test_a_concurrent_merge_is_refused_cleanly(users: Any, tree: Any, monkeypatch: Any) -> None:
+    _three_at_t1(tree)
+    real = svc._kept_visits
+
+    def racing(county: Any, year: int) -> list[int]:
+        # Another office clerk's merge commits its active run while this one is computing.
+        MergeRun.objects.create(county=county, year=year, active=True)
+        return real(county, year)
+
+    monkeypatch.setattr(svc, "_kept_visits", racing)
+    with pytest.raises(ServiceError) as exc:
+        svc.merge_run(actor=users["county_office"], county=tree.county, year=YEAR)
+    assert exc.value.code == "conflict"
+    assert not JointVisit.objects.exists() and not AuditEvent.objects.exists()
