@@ -195,10 +195,14 @@ DEFAULT_TRACE_EXCEPTIONS: tuple[str, ...] = (
     "卫星影像",
     "航拍影像",
     "影像学",
-    "视频会议",
+    "视频会议系统",
+    "视频会议室",
+    "视频会议终端",
     "视频监控设施",
     "视频监控设备",
     "视频监控系统",
+    "执法记录仪视频",
+    "执法记录仪录像",
     "执法记录仪",
     "出入库台账",
     "进货查验台账",
@@ -385,7 +389,7 @@ _HOW = (
 )
 _HOW_RE = re.compile(
     # 综合 only where it says the inspection is comprehensive (综合督查, 综合考核), not in 综合文化站 or 综合执法.
-    r"综合(?=(?:年度)?(?:督查|检查|考核|考评|评估|督导|评价|评比))|"
+    r"综合(?=(?:年度|专项)?(?:督查|检查|考核|考评|评估|督导|评价|评比|暗访))|"
     r"第[一二三四五六七八九十]+(?:批次|批|轮|次|阶段)?|[一二三四]季度|"
     + "|".join(map(re.escape, sorted(_HOW, key=len, reverse=True)))
 )
@@ -398,7 +402,9 @@ _FULL_BIGRAMS = 3
 
 def topic_norm(topic: str, names_re: re.Pattern[str] | None = None) -> str:
     """The topic with labels, filler, numbers, department names and how-words replaced by separators."""
-    return _HOW_RE.sub(" ", _gate_normalize(topic, names_re))
+    # How-words first (综合专项督查 loses 专项 to the filler list, which would hide 综合 from its lookahead), then
+    # the gate's normalisation, then how-words again for those the filler removal brought together.
+    return _HOW_RE.sub(" ", _gate_normalize(_HOW_RE.sub(" ", canonical(topic)), names_re))
 
 
 def _runs(norm: str) -> list[str]:
@@ -630,7 +636,8 @@ class _Review:
             for g in gs:
                 df[g] += 1
         self.idf = {g: math.log(1.0 + n / c) for g, c in df.items()}
-        t_low = min(rules.near_duplicate_threshold, rules.split_threshold) / 100.0
+        # Scores are compared as shown (rounded to 0.1), so a raw score 0.05 below a threshold may still reach it.
+        t_low = (min(rules.near_duplicate_threshold, rules.split_threshold) - 0.05) / 100.0
         self.items: list[_It] = []
         for pos, (it, nm, gs) in enumerate(zip(items, norms, grams, strict=True)):
             vec = {g: self.idf[g] for g in gs}
@@ -661,8 +668,8 @@ class _Review:
         Every item probes the full index with its prefix and scores the candidates it is the smaller topic of
         (by mass, then position): the pair is certain to be found from that side if it can reach the threshold."""
         r = self.rules
-        near = r.near_duplicate_threshold / 100.0
-        split_t = r.split_threshold / 100.0
+        near = r.near_duplicate_threshold
+        split_t = r.split_threshold
         min_days = r.min_overlap_days
         gap_max = r.split_gap_days
         small = r.split_small_hours
@@ -717,9 +724,10 @@ class _Review:
                 score = shared / sqrt(sqrt(xm * xm * xm * ym))
                 if xn < _FULL_BIGRAMS:
                     score *= sqrt(xn / _FULL_BIGRAMS)
-                if score < thr - 1e-9:
-                    continue
+                # Rounded here, so every rule compares exactly the figure the explanation shows.
                 rounded = round(min(score, 1.0) * 100.0, 1)
+                if rounded < thr:
+                    continue
                 if same:
                     splits.append((xp, yp, rounded))
                 else:
