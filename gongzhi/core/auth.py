@@ -22,6 +22,7 @@ from gongzhi.engines.idcard import normalize_phone, phone_problem
 from .audit import audit_record
 from .models import ApiToken, Cadre, OneTimeCode, Representative, Resident, User
 from .rawload import fetch_one, select_columns
+from .roles import user_with_grants
 from .sms import get_sender
 
 
@@ -32,11 +33,6 @@ class AuthError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-
-
-@cache
-def _user_sql() -> str:
-    return f"SELECT {select_columns(User, 'u')} FROM {User._meta.db_table} u WHERE u.id = %s"  # noqa: S608
 
 
 @cache
@@ -52,12 +48,13 @@ class LockoutModelBackend(ModelBackend):
     """ModelBackend that locks an account for LOGIN_LOCKOUT_SECONDS after LOGIN_MAX_FAILURES wrong passwords."""
 
     def get_user(self, user_id: Any) -> Any:
-        # Runs on every request: a plain cursor skips the ORM's SQL compilation, the largest cost of the lookup.
+        # Runs on every request: one hand-written query (a plain cursor skips the ORM's SQL compilation, the
+        # largest cost of the lookup) brings the user and their grants, which every page needs next.
         try:
             pk = User._meta.pk.to_python(user_id)  # type: ignore[union-attr]
         except ValidationError:
             return None
-        user = fetch_one(User, _user_sql(), [pk], "u")
+        user = user_with_grants(pk)
         return user if user is not None and self.user_can_authenticate(user) else None
 
     def authenticate(

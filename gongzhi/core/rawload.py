@@ -41,12 +41,15 @@ def select_columns(model: type[Model], alias: str) -> str:
 
 def fetch_one(model: type[M], sql: str, params: Sequence[Any], alias: str) -> M | None:
     """The first row of ``sql`` (which must select ``select_columns(model, alias)``) as a ``model`` instance."""
-    _cols, names, convert = _plan(model, connection.ops, alias)
     with connection.cursor() as cur:
         cur.execute(sql, params)
         row = cur.fetchone()
-    if row is None:
-        return None
+    return None if row is None else from_row(model, row, alias)
+
+
+def from_row(model: type[M], row: Sequence[Any], alias: str) -> M:
+    """A ``model`` instance from the values of ``select_columns(model, alias)``, converted as the ORM would."""
+    _cols, names, convert = _plan(model, connection.ops, alias)
     values = list(row)
     for i, converters, expr in convert:
         for conv in converters:

@@ -63,10 +63,14 @@ def _role_name(role: str, lang: str | None) -> str:
     return str(Role(role).label)
 
 
+_GRANT_COLUMNS = (
+    13  # k, id, is_leader, unit (id, code, level, name), department (id, name, kind), county (id, code, name)
+)
+
+
 @cache
-def _grants_sql() -> str:
-    """One round trip for all of a user's grants. Hand-written because the ORM's query compilation (three
-    select_related queries) cost more CPU than everything else on the home page together."""
+def _grants_union(pad: str) -> str:
+    """The three sources of grants, one branch each; ``pad`` is appended to every select list."""
     from .models import AdminUnit, Cadre, Department, Organization, Position, Representative, Resident
 
     t = {
@@ -74,33 +78,74 @@ def _grants_sql() -> str:
         for m in (AdminUnit, Cadre, Department, Organization, Position, Representative, Resident)
     }
     # Table names come from model metadata; values are bound parameters.
-    sql = f"""
-SELECT 0 AS k, p.id, p.is_leader, u.id, u.code, u.level, u.name, d.id, d.name, d.kind, dc.id, dc.code, dc.name
+    return f"""
+SELECT 0 AS k, p.id, p.is_leader, u.id, u.code, u.level, u.name, d.id, d.name, d.kind, dc.id, dc.code, dc.name{pad}
   FROM {t["Position"]} p JOIN {t["Cadre"]} c ON c.id = p.cadre_id
   LEFT JOIN {t["AdminUnit"]} u ON u.id = p.unit_id
   LEFT JOIN {t["Department"]} d ON d.id = p.department_id
   LEFT JOIN {t["AdminUnit"]} dc ON dc.id = d.county_id
  WHERE c.user_id = %s AND c.active AND p.active AND (d.id IS NULL OR d.active)
 UNION ALL
-SELECT 1, r.id, FALSE, v.id, v.code, v.level, v.name, NULL, NULL, NULL, NULL, NULL, NULL
+SELECT 1, r.id, FALSE, v.id, v.code, v.level, v.name, NULL, NULL, NULL, NULL, NULL, NULL{pad}
   FROM {t["Resident"]} r JOIN {t["AdminUnit"]} v ON v.id = r.village_id WHERE r.user_id = %s AND r.verified
 UNION ALL
-SELECT 2, rp.id, FALSE, ou.id, ou.code, ou.level, o.name, NULL, NULL, NULL, NULL, NULL, NULL
+SELECT 2, rp.id, FALSE, ou.id, ou.code, ou.level, o.name, NULL, NULL, NULL, NULL, NULL, NULL{pad}
   FROM {t["Representative"]} rp JOIN {t["Organization"]} o ON o.id = rp.organization_id
-  JOIN {t["AdminUnit"]} ou ON ou.id = o.unit_id WHERE rp.user_id = %s
-ORDER BY 1, 2"""  # noqa: S608
-    return sql
+  JOIN {t["AdminUnit"]} ou ON ou.id = o.unit_id WHERE rp.user_id = %s"""  # noqa: S608
+
+
+@cache
+def _grants_sql() -> str:
+    """One round trip for all of a user's grants. Hand-written because the ORM's query compilation (three
+    select_related queries) cost more CPU than everything else on the home page together."""
+    return _grants_union("") + "\nORDER BY 1, 2"
+
+
+@cache
+def _user_and_grants_sql() -> str:
+    """The user's row (k = -1) and their grants in ONE round trip: every page of a logged-in user needs both."""
+    from .models import User
+    from .rawload import select_columns
+
+    n_user = len(User._meta.concrete_fields)
+    head = ", ".join(["-1", "u.id"] + ["NULL"] * (_GRANT_COLUMNS - 2))
+    return (
+        f"SELECT {head}, {select_columns(User, 'u')} FROM {User._meta.db_table} u WHERE u.id = %s\nUNION ALL"  # noqa: S608
+        + _grants_union(", NULL" * n_user)
+        + "\nORDER BY 1, 2"
+    )
+
+
+def user_with_grants(pk: Any) -> Any:
+    """The user with primary key ``pk`` (or None), with their grants already computed for this request."""
+    from django.db import connection
+
+    from .models import User
+    from .rawload import from_row
+
+    with connection.cursor() as cur:
+        cur.execute(_user_and_grants_sql(), [pk] * 4)
+        rows = cur.fetchall()
+    if not rows or rows[0][0] != -1:
+        return None
+    user: Any = from_row(User, rows[0][_GRANT_COLUMNS:], "u")
+    user._gongzhi_grants = _grants(user, [r[:_GRANT_COLUMNS] for r in rows[1:]])
+    return user
 
 
 def _compute(user: Any) -> tuple[Grant, ...]:
     from django.db import connection
 
-    grants: list[Grant] = []
-    if user.is_superuser:
-        grants.append(Grant(Role.PLATFORM_ADMIN, ""))
     with connection.cursor() as cur:
         cur.execute(_grants_sql(), [user.pk] * 3)
         rows = cur.fetchall()
+    return _grants(user, rows)
+
+
+def _grants(user: Any, rows: Any) -> tuple[Grant, ...]:
+    grants: list[Grant] = []
+    if user.is_superuser:
+        grants.append(Grant(Role.PLATFORM_ADMIN, ""))
     seen_resident = seen_rep = False
     for k, _id, is_leader, uid, ucode, ulevel, uname, did, dname, dkind, cid, ccode, cname in rows:
         if k == 0 and did is not None:
