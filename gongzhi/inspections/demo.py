@@ -59,7 +59,7 @@ EXACT_BUDGET_S = 1.5
 EXACT_TIME_S = 0.3
 # The returned item its department reworks and files again.
 RESUBMIT = ("县应急管理局", "2026年度乡镇安全生产和消防工作考核")
-SAME_SCORE = 90  # duplicate score from which the office treats two items as one inspection filed twice
+SAME_SCORE = 87  # duplicate score (as shown, rounded) from which the office treats two items as one inspection filed twice
 
 
 class _Ctx:
@@ -357,7 +357,7 @@ def _decision(
         {
             o
             for f in flags
-            if f.rule == "duplicate" and (f.score or 0) >= SAME_SCORE
+            if f.rule == "duplicate" and round(f.score or 0) >= SAME_SCORE
             for o in f.others
             if o in items
         }

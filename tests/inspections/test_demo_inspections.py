@@ -149,6 +149,10 @@ def test_office_decisions_follow_the_flags(county: AdminUnit) -> None:
     assert "经营性自建房安全专项整治“回头看”" in returned
     assert any("综合性" in i.decision_note for i in items.filter(status=ItemStatus.RETURNED))
 
+    # The same inspection filed by two departments: one runs it for both, the other is refused.
+    refused = items.get(status=ItemStatus.REFUSED)
+    assert refused.topic in ("秋冬季秸秆禁烧巡查", "秸秆禁烧巡查检查") and "重复" in refused.decision_note
+
     # Out-of-plan items: one approved, the rest waiting one by one.
     extra = items.filter(out_of_plan=True)
     assert extra.count() == len(sample_plans.items_for(YEAR, out_of_plan=True))
