@@ -69,8 +69,9 @@ _GRANT_COLUMNS = (
 
 
 @cache
-def _grants_union(pad: str) -> str:
-    """The three sources of grants, one branch each; ``pad`` is appended to every select list."""
+def _grants_union(pad: str, who: str = "%s") -> str:
+    """The three sources of grants, one branch each, for the user whose id ``who`` gives (one bound value per
+    branch); ``pad`` is appended to every select list."""
     from .models import AdminUnit, Cadre, Department, Organization, Position, Representative, Resident
 
     t = {
@@ -84,14 +85,14 @@ SELECT 0 AS k, p.id, p.is_leader, u.id, u.code, u.level, u.name, d.id, d.name, d
   LEFT JOIN {t["AdminUnit"]} u ON u.id = p.unit_id
   LEFT JOIN {t["Department"]} d ON d.id = p.department_id
   LEFT JOIN {t["AdminUnit"]} dc ON dc.id = d.county_id
- WHERE c.user_id = %s AND c.active AND p.active AND (d.id IS NULL OR d.active)
+ WHERE c.user_id = {who} AND c.active AND p.active AND (d.id IS NULL OR d.active)
 UNION ALL
 SELECT 1, r.id, FALSE, v.id, v.code, v.level, v.name, NULL, NULL, NULL, NULL, NULL, NULL{pad}
-  FROM {t["Resident"]} r JOIN {t["AdminUnit"]} v ON v.id = r.village_id WHERE r.user_id = %s AND r.verified
+  FROM {t["Resident"]} r JOIN {t["AdminUnit"]} v ON v.id = r.village_id WHERE r.user_id = {who} AND r.verified
 UNION ALL
 SELECT 2, rp.id, FALSE, ou.id, ou.code, ou.level, o.name, NULL, NULL, NULL, NULL, NULL, NULL{pad}
   FROM {t["Representative"]} rp JOIN {t["Organization"]} o ON o.id = rp.organization_id
-  JOIN {t["AdminUnit"]} ou ON ou.id = o.unit_id WHERE rp.user_id = %s"""  # noqa: S608
+  JOIN {t["AdminUnit"]} ou ON ou.id = o.unit_id WHERE rp.user_id = {who}"""  # noqa: S608
 
 
 @cache
@@ -102,29 +103,38 @@ def _grants_sql() -> str:
 
 
 @cache
-def _user_and_grants_sql() -> str:
-    """The user's row (k = -1) and their grants in ONE round trip: every page of a logged-in user needs both."""
-    from .models import User
+def _user_and_grants_sql(by_token: bool) -> str:
+    """The user's row (k = -1) and their grants in ONE round trip: every page of a logged-in user, and every API
+    call, needs both. The user is found by id, or by the hash of a live API token (for an active user)."""
+    from .models import ApiToken, User
     from .rawload import select_columns
 
     n_user = len(User._meta.concrete_fields)
     head = ", ".join(["-1", "u.id"] + ["NULL"] * (_GRANT_COLUMNS - 2))
+    if by_token:
+        tokens, live = ApiToken._meta.db_table, "t.key_hash = %s AND t.revoked_at IS NULL"
+        find = f"JOIN {tokens} t ON t.user_id = u.id WHERE {live} AND u.is_active"
+        who = f"(SELECT t.user_id FROM {tokens} t WHERE {live})"  # noqa: S608
+    else:
+        find, who = "WHERE u.id = %s", "%s"
     return (
-        f"SELECT {head}, {select_columns(User, 'u')} FROM {User._meta.db_table} u WHERE u.id = %s\nUNION ALL"  # noqa: S608
-        + _grants_union(", NULL" * n_user)
+        f"SELECT {head}, {select_columns(User, 'u')} FROM {User._meta.db_table} u {find}\nUNION ALL"  # noqa: S608
+        + _grants_union(", NULL" * n_user, who)
         + "\nORDER BY 1, 2"
     )
 
 
-def user_with_grants(pk: Any) -> Any:
-    """The user with primary key ``pk`` (or None), with their grants already computed for this request."""
+def user_with_grants(pk: Any = None, *, token_hash: str | None = None) -> Any:
+    """The user with primary key ``pk`` — or the owner of the live API token with this hash, if active — or None,
+    with their grants already computed for this request."""
     from django.db import connection
 
     from .models import User
     from .rawload import from_row
 
+    by_token = token_hash is not None
     with connection.cursor() as cur:
-        cur.execute(_user_and_grants_sql(), [pk] * 4)
+        cur.execute(_user_and_grants_sql(by_token), [token_hash if by_token else pk] * 4)
         rows = cur.fetchall()
     if not rows or rows[0][0] != -1:
         return None
