@@ -17,6 +17,7 @@ user's data into a shared shell (``tests/core/test_shell.py``).
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from typing import Any
 
@@ -24,7 +25,7 @@ from django.conf import settings
 from django.contrib.messages import get_messages
 from django.contrib.messages.constants import DEFAULT_LEVELS
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, get_token
 from django.template import Context, Engine
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
@@ -125,11 +126,40 @@ def _shell(
     return tuple(parts)
 
 
+_CSRF_INDEX = {c: i for i, c in enumerate(CSRF_ALLOWED_CHARS)}
+_N = len(CSRF_ALLOWED_CHARS)
+_BELOW = 256 - 256 % _N  # bytes under this, taken modulo _N, are uniform
+
+
+def _mask(secret: str) -> str:
+    """Django's ``_mask_cipher_secret`` (a random mask added to the secret, character by character), with the mask
+    drawn from os.urandom in one call instead of 32 calls of ``secrets.choice``: that was a tenth of the home
+    page's CPU. Same alphabet, same length, uniform, so CsrfViewMiddleware unmasks it as its own."""
+    idx: list[int] = []
+    while len(idx) < CSRF_SECRET_LENGTH:
+        idx += [b % _N for b in os.urandom(2 * CSRF_SECRET_LENGTH) if b < _BELOW]
+    idx = idx[:CSRF_SECRET_LENGTH]
+    mask = "".join(CSRF_ALLOWED_CHARS[i] for i in idx)
+    cipher = "".join(CSRF_ALLOWED_CHARS[(_CSRF_INDEX[c] + i) % _N] for c, i in zip(secret, idx, strict=True))
+    return mask + cipher
+
+
 def csrf_token(request: HttpRequest) -> str:
-    """The request's masked CSRF token, one per request as the template engine's lazy ``csrf_token`` gives."""
+    """The request's masked CSRF token, one per request as the template engine's lazy ``csrf_token`` gives.
+
+    Does what ``django.middleware.csrf.get_token`` does; a request without a valid secret yet goes through Django."""
     token: str | None = getattr(request, "_gongzhi_csrf", None)
     if token is None:
-        token = get_token(request)
+        secret = request.META.get("CSRF_COOKIE")
+        if (
+            isinstance(secret, str)
+            and len(secret) == CSRF_SECRET_LENGTH
+            and set(secret) <= _CSRF_INDEX.keys()
+        ):
+            request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True  # renew the cookie, as get_token does
+            token = _mask(secret)
+        else:
+            token = get_token(request)
         request._gongzhi_csrf = token  # type: ignore[attr-defined]
     return token
 

@@ -97,3 +97,24 @@ def test_anonymous_requests_are_refused(db: Any) -> None:
 
     with pytest.raises(shell.ShellError):
         shell.render_in_shell(_request(AnonymousUser()), title="t", content="c")  # type: ignore[arg-type]
+
+
+def test_the_home_page_csrf_token_passes_django_csrf_checks(users: dict[str, User]) -> None:
+    from django.middleware.csrf import CSRF_SECRET_LENGTH, _unmask_cipher_token
+
+    c = Client(enforce_csrf_checks=True)
+    c.force_login(users["township_leader"])
+    c.get("/")  # the first page sets the csrftoken cookie (Django's own get_token: no secret yet)
+    secret = c.cookies["csrftoken"].value
+    tokens = set()
+    for _ in range(20):
+        r = c.get("/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([A-Za-z0-9]{64})"', r.content.decode())
+        assert token is not None and "csrftoken" in r.cookies  # the cookie is renewed, as get_token does
+        tokens.add(token.group(1))
+        assert len(secret) == CSRF_SECRET_LENGTH and _unmask_cipher_token(token.group(1)) == secret
+    assert len(tokens) == 20  # masked afresh on every page
+    ok = c.post("/i18n/setlang/", {"language": "en", "next": "/", "csrfmiddlewaretoken": tokens.pop()})
+    assert ok.status_code == 302
+    forged = c.post("/i18n/setlang/", {"language": "en", "next": "/", "csrfmiddlewaretoken": "A" * 64})
+    assert forged.status_code == 403
