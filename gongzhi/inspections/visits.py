@@ -29,7 +29,6 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
-from django.utils.translation import gettext
 
 from gongzhi.core.audit import audit_record
 from gongzhi.core.errors import NotFoundError, PermissionDeniedError, ServiceError
@@ -859,47 +858,11 @@ def findings_record(
 
 
 def explain(reason: Mapping[str, Any], names: Mapping[int, str] | None = None) -> str:
-    """One reason (``{"code", "params"}``) as a Chinese sentence, through ``inspections.explain`` when present."""
-    from importlib import import_module
-    from importlib.util import find_spec
+    """One stored reason (``{"code", "params"}``) as a sentence, through ``inspections.explain`` (the one place that
+    words the engines' reasons); ``names`` maps item ids to topics."""
+    from .explain import reason_text
 
-    ex = import_module("gongzhi.inspections.explain") if find_spec("gongzhi.inspections.explain") else None
-    fn = (getattr(ex, "reason_text", None) or getattr(ex, "explain", None)) if ex is not None else None
-    if fn is not None:
-        try:
-            return str(fn(reason.get("code", ""), reason.get("params") or {}, names or {}))
-        except TypeError:
-            return str(fn(reason.get("code", ""), reason.get("params") or {}))
-    return _fallback(reason, names or {})
-
-
-def _fallback(reason: Mapping[str, Any], names: Mapping[int, str]) -> str:
-    code = str(reason.get("code", ""))
-    p = reason.get("params") or {}
-    if code == "joint_visit":
-        return gettext(
-            "%(n)s 个事项（%(depts)s）的时间窗口在 %(start)s 至 %(end)s 重叠，合并为一次联合督查，"
-            "乡镇少接待 %(fewer)s 次，预计节省 %(saved)s 小时。"
-        ) % {
-            "n": len(p.get("items", [])),
-            "depts": "、".join(p.get("departments", [])),
-            "start": p.get("from", ""),
-            "end": p.get("to", ""),
-            "fewer": max(0, len(p.get("items", [])) - 1),
-            "saved": p.get("saved", 0),
-        }
-    if code == "single_visit":
-        return gettext("本次只有一个事项。")
-    texts = {
-        "solo_department": gettext("该部门的事项按规则须单独开展（如巡察、审计），不与其他事项合并。"),
-        "window_too_short": gettext("时间窗口太短，无法与其他事项凑出共同的日期。"),
-        "no_overlap": gettext("同一乡镇没有其他事项的时间窗口与之重叠。"),
-        "incompatible": gettext("与时间重叠的事项按规则不相容，不能同行。"),
-        "visit_full": gettext("时间重叠的联合督查已达每次事项上限。"),
-        "window_conflict": gettext("时间重叠的联合督查已定在其窗口之外的日期。"),
-        "kept_apart": gettext("与其他事项合并不会减少乡镇接待次数或工时。"),
-    }
-    return str(texts.get(code, code))
+    return reason_text(str(reason.get("code", "")), reason.get("params") or {}, names or {})
 
 
 # ---- pages' helpers ------------------------------------------------------------------------------------------------
