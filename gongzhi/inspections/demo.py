@@ -1,12 +1,15 @@
 """P2 part of the demo county: a realistic year of 督查检查考核 plans from its 20 departments (``sample_plans``).
 
 - 一表通 first: the county office sets up the catalog entries, departments subscribe, and every township submits
-  the current period (two townships still owe one entry, so "held" is not the same everywhere).
-- 2026, through the services a user would call: each department's cadre creates its plan, adds the items and files
-  it (each filing runs the review); the county office approves the clean items in one step and decides the flagged
-  ones one by one from the review's own flags (a second comprehensive inspection is refused, the pieces of a split
-  item are returned, trace demands are struck and data already held becomes a catalog reference on approval); two
-  departments file late and wait for a decision; out-of-plan items arrive one by one (一事一报), one approved.
+  the current period (some townships still owe an entry, so "held" is not the same everywhere).
+- 2026, through the services a user would call: each department's cadre drafts its plan (in the form, or five of
+  them by importing the county's .xlsx template) and files it, and each filing runs the review. The county office
+  approves the clean items in one step and decides the flagged ones one by one from the review's own flags: the
+  second comprehensive inspection of a department and the pieces of a split item are returned, one inspection filed
+  by two departments is refused for the later one, and approval strikes trace demands and turns data already held
+  into catalog references. Out-of-plan items arrive one by one (一事一报, one approved). The office merges the
+  approved on-site items into joint visits; at the demo township the visits already held have their findings.
+  Then two departments file late, and 应急局 reworks a returned item and files it again: these wait for the office.
 - 2025, the year before the platform: recorded as history (filed, approved, one visit per on-site item per
   township, nothing merged), so the burden ledger has a year to compare with.
 
@@ -59,7 +62,8 @@ EXACT_BUDGET_S = 1.5
 EXACT_TIME_S = 0.3
 # The returned item its department reworks and files again.
 RESUBMIT = ("县应急管理局", "2026年度乡镇安全生产和消防工作考核")
-SAME_SCORE = 87  # duplicate score (as shown, rounded) from which the office treats two items as one inspection filed twice
+# Duplicate score (as shown, rounded) from which the office treats two items as one inspection filed twice.
+SAME_SCORE = 87
 
 
 class _Ctx:
