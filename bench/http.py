@@ -772,7 +772,7 @@ def main(argv: list[str] | None = None) -> int:
     # SIGTERM (and SIGINT, which a background job ignores by default) end the run through the cleanup below.
     signal.signal(signal.SIGINT, interrupted)
     signal.signal(signal.SIGTERM, interrupted)
-    load = os.getloadavg()[0]
+    load = args.start_load = os.getloadavg()[0]
     if load > 0.5 * (os.cpu_count() or 2):
         say(
             f"WARNING: load average {load:.1f} before the run — other work on this machine will skew the numbers"
@@ -913,6 +913,13 @@ def report(
         f"{os.cpu_count()} CPUs"
     )
     say(f"data: {stats}")
+    start_load = getattr(args, "start_load", None)
+    say(
+        f"load average: {start_load:.1f} before the run, {os.getloadavg()[0]:.1f} after (1 min; "
+        f"{os.cpu_count()} CPUs) — above about {os.cpu_count()} other work competes with the server"
+        if start_load is not None
+        else f"load average after the run: {os.getloadavg()[0]:.1f}"
+    )
     say("-" * width)
     say(f"{'':<31} {'':>7} {'latency ms':^23} {'':>6} {'':>7} {'server CPU ms/req':^17} {'in process':^15}")
     say(

@@ -171,7 +171,9 @@ def render_in_shell(request: HttpRequest, *, title: str, content: str, status: i
         raise ShellError("render_in_shell serves logged-in users only (the shell assumes is_authenticated)")
     nav = navigation(request)
     grants = nav["user_grants"]
-    messages = list(get_messages(request))  # iterating marks them shown, as the template does
+    # As {% if messages %}{% for m in messages %} does: iterating marks them shown, an empty store stays untouched.
+    storage = get_messages(request)
+    messages = list(storage) if len(storage) else []
     parts = _shell(
         get_language(),
         str(nav["nav_html"]),
