@@ -365,6 +365,8 @@ def _merge(
             if info is not None:
                 p["exact"] = {
                     "visits": info.visits,
+                    # What the township row compares with: the optimum plus the visits kept as they were.
+                    "with_kept": info.visits + p.get("kept", 0),
                     "optimal": info.optimal,
                     "bound": info.visits_bound,
                     "heuristic": heur_per.get(code, {}).get("after", 0),

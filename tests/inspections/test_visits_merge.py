@@ -191,3 +191,15 @@ def test_a_concurrent_merge_is_refused_cleanly(users: Any, tree: Any, monkeypatc
         svc.merge_run(actor=users["county_office"], county=tree.county, year=YEAR)
     assert exc.value.code == "conflict"
     assert not JointVisit.objects.exists() and not AuditEvent.objects.exists()
+
+
+def test_township_optimum_counts_the_visits_kept(users: Any, tree: Any) -> None:
+    its = _three_at_t1(tree)
+    first = svc.merge_run(actor=users["county_office"], county=tree.county, year=YEAR)
+    JointVisit.objects.filter(run=first, township=tree.t1).update(status=VisitStatus.DONE)
+    item(tree.dept, topic="补充", targets=[tree.t1], start=D(YEAR, 9, 1), end=D(YEAR, 9, 30))
+    second = svc.merge_run(actor=users["county_office"], county=tree.county, year=YEAR)
+    p = second.stats["per_township"][tree.t1.code]
+    assert p["kept"] == 1 and p["after"] == 2
+    assert p["exact"]["visits"] == 1 and p["exact"]["with_kept"] == 2
+    assert its["a"].pk in JointVisitItem.objects.filter(visit__run=second).values_list("item_id", flat=True)
