@@ -198,8 +198,22 @@ def test_demo_is_deterministic() -> None:
     first = list(AdminUnit.objects.order_by("code").values_list("code", "name"))
     residents = list(Resident.objects.order_by("id").values_list("name", "household_no", "id_hash")[:50])
     from gongzhi.duties import models as duties
+    from gongzhi.inspections import models as insp
 
     for model in (
+        insp.Finding,
+        insp.JointVisitItem,
+        insp.JointVisit,
+        insp.MergeRun,
+        insp.ReviewFlag,
+        insp.ReviewRun,
+        insp.InspectionTarget,
+        insp.InspectionItem,
+        insp.InspectionPlan,
+        insp.CatalogSubscription,
+        insp.DataSubmission,
+        insp.CatalogEntry,
+        insp.InspectionSettings,
         duties.SummonsReport,
         duties.SummonsTarget,
         duties.Summons,
