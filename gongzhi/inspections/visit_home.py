@@ -1,52 +1,88 @@
 """Home-page sections for joint visits (loaded by InspectionsConfig.ready): a township's visits this month with their
 codes (一事一码), the visits a department leads that wait for findings, and for the county office the approved
-on-site items not merged yet. One query each."""
+on-site items not merged yet.
+
+One hand-written query each, with table names from model metadata and values bound as parameters: the home page is
+the most requested page, and compiling the equivalent ORM queryset cost about 1.7 ms against 0.3 ms for the query
+itself (as in duties/home.py).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from gongzhi.core.home import Item, Section, provider
-from gongzhi.core.models import Role
+from gongzhi.core.models import AdminUnit, Department, Role
 from gongzhi.core.roles import Grant
-from gongzhi.core.sqlcache import Compiled
 from gongzhi.core.urlcache import reverse, reverse_ids
 
-from .models import JointVisit, JointVisitItem, VisitStatus
-from .visits import pending_count
+from .models import (
+    InspectionItem,
+    InspectionPlan,
+    ItemStatus,
+    JointVisit,
+    JointVisitItem,
+    MergeRun,
+    Mode,
+    VisitStatus,
+)
 
 LIMIT = 5
 
 
-# Compiled once per process (core/sqlcache.py): the ORM's compilation of this four-join query cost more CPU than the
-# rest of the township home page (bench/http.py).
-_TOWNSHIP_VISITS = Compiled(
-    lambda p: (
-        JointVisitItem.objects.filter(
-            visit__township_id=p.int("township"),
-            visit__run__active=True,
-            visit__day__gte=p.date("start"),
-            visit__day__lt=p.date("end"),
-        )
-        .exclude(visit__status=VisitStatus.CANCELLED)
-        .order_by("visit__day", "visit_id", "item__code")
-        .values_list("visit_id", "visit__day", "visit__lead_department__name", "item__code")[:100]
-    )
-)
+@cache
+def _t() -> dict[str, str]:
+    models = (AdminUnit, Department, InspectionItem, InspectionPlan, JointVisit, JointVisitItem, MergeRun)
+    return {m.__name__: connection.ops.quote_name(m._meta.db_table) for m in models}
+
+
+def _rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return list(cur.fetchall())
+
+
+def _day(v: Any) -> dt.date:
+    # PostgreSQL returns dates, SQLite ISO strings (a raw cursor skips Django's converters).
+    return dt.date.fromisoformat(v[:10]) if isinstance(v, str) else v  # type: ignore[no-any-return]
+
+
+def _db_day(d: dt.date) -> Any:
+    return connection.ops.adapt_datefield_value(d)
+
+
+@cache
+def _township_sql() -> str:
+    t = _t()
+    return f"""
+SELECT v.id, v.day, d.name, i.code
+  FROM {t["JointVisitItem"]} x
+  JOIN {t["JointVisit"]} v ON v.id = x.visit_id
+  JOIN {t["MergeRun"]} r ON r.id = v.run_id
+  JOIN {t["Department"]} d ON d.id = v.lead_department_id
+  JOIN {t["InspectionItem"]} i ON i.id = x.item_id
+ WHERE v.township_id = %s AND r.active = %s AND v.day >= %s AND v.day < %s AND v.status <> %s
+ ORDER BY v.day, v.id, i.code
+ LIMIT 100"""  # noqa: S608
 
 
 @provider(Role.TOWNSHIP_LEADER, Role.TOWNSHIP_STAFF)
 def township_visits(user: Any, grant: Grant) -> Section:
     today = timezone.localdate()
     end = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-    rows = _TOWNSHIP_VISITS(township=grant.unit_id or 0, start=today, end=end)
+    rows = _rows(
+        _township_sql(), [grant.unit_id or 0, True, _db_day(today), _db_day(end), VisitStatus.CANCELLED.value]
+    )
     visits: dict[int, tuple[dt.date, str, list[str]]] = {}
     for vid, day, lead, code in rows:
-        visits.setdefault(vid, (day, lead, []))[2].append(code or "—")
+        visits.setdefault(vid, (_day(day), lead, []))[2].append(code or "—")
     items = [
         Item(
             text=_("%(day)s 联合督查（%(n)s 个事项）") % {"day": f"{day:%m-%d}", "n": len(codes)},
@@ -66,23 +102,30 @@ def township_visits(user: Any, grant: Grant) -> Section:
     )
 
 
+@cache
+def _department_sql() -> str:
+    t = _t()
+    return f"""
+SELECT v.id, v.day, u.name
+  FROM {t["JointVisit"]} v
+  JOIN {t["MergeRun"]} r ON r.id = v.run_id
+  JOIN {t["AdminUnit"]} u ON u.id = v.township_id
+ WHERE v.lead_department_id = %s AND r.active = %s AND v.status = %s AND v.day <= %s
+ ORDER BY v.day, v.id
+ LIMIT {LIMIT}"""  # noqa: S608
+
+
 @provider(Role.DEPARTMENT_STAFF)
 def department_findings(user: Any, grant: Grant) -> Section:
-    rows = list(
-        JointVisit.objects.filter(
-            lead_department_id=grant.department_id or 0,
-            run__active=True,
-            status=VisitStatus.PLANNED,
-            day__lte=timezone.localdate(),
-        )
-        .order_by("day", "id")
-        .values_list("pk", "day", "township__name")[:LIMIT]
+    rows = _rows(
+        _department_sql(),
+        [grant.department_id or 0, True, VisitStatus.PLANNED.value, _db_day(timezone.localdate())],
     )
     return Section(
         title=_("本部门牵头的联合督查：待记录发现问题"),
         items=[
             Item(
-                text=_("%(township)s %(day)s") % {"township": name, "day": f"{day:%Y-%m-%d}"},
+                text=_("%(township)s %(day)s") % {"township": name, "day": f"{_day(day):%Y-%m-%d}"},
                 url=reverse_ids("visits:findings", pk),
                 hint=_("一次记录所有合并事项的发现问题"),
             )
@@ -93,10 +136,28 @@ def department_findings(user: Any, grant: Grant) -> Section:
     )
 
 
+@cache
+def _pending_sql() -> str:
+    t = _t()
+    return f"""
+SELECT COUNT(*)
+  FROM {t["InspectionItem"]} i
+  JOIN {t["InspectionPlan"]} p ON p.id = i.plan_id
+ WHERE p.county_id = %s AND p.year = %s AND i.status = %s AND i.mode = %s AND i.code_revoked_at IS NULL
+   AND i.id NOT IN (
+       SELECT x.item_id FROM {t["MergeRun"]} r
+         JOIN {t["JointVisit"]} v ON v.run_id = r.id
+         JOIN {t["JointVisitItem"]} x ON x.visit_id = v.id
+        WHERE r.county_id = %s AND r.year = %s AND r.active = %s)"""  # noqa: S608
+
+
 @provider(Role.COUNTY_OFFICE)
 def county_merge(user: Any, grant: Grant) -> Section:
     year = timezone.localdate().year
-    n = pending_count(grant.unit_prefix[:6], year)
+    county = grant.unit_id or 0
+    n = _rows(
+        _pending_sql(), [county, year, ItemStatus.APPROVED.value, Mode.ONSITE.value, county, year, True]
+    )[0][0]
     items = []
     if n:
         items.append(

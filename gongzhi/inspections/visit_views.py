@@ -283,7 +283,7 @@ def merge_view(request: HttpRequest) -> HttpResponse:
         "run": run,
         "error": error,
         "can_merge": can_manage_county(user, county),
-        "pending": svc.pending_count(county.code[:6], year),
+        "pending": svc.pending_count(county.pk, year),
         "years": range(year - 2, year + 2),
         "verify_base": reverse("verify:form"),
     }

@@ -98,13 +98,7 @@ def county_townships(county: AdminUnit) -> dict[int, AdminUnit]:
 
 def approved_onsite(county: AdminUnit, year: int) -> QuerySet[InspectionItem]:
     """Approved on-site items of the county's plans for the year whose code is not revoked."""
-    return InspectionItem.objects.filter(
-        plan__county=county,
-        plan__year=year,
-        status=ItemStatus.APPROVED,
-        mode=Mode.ONSITE,
-        code_revoked_at__isnull=True,
-    )
+    return approved_onsite_q(county.pk, year)
 
 
 def item_targets(
@@ -903,19 +897,19 @@ def run_visits(run: MergeRun, *, alone: bool = False, township_id: int | None = 
     )
 
 
-def pending_count(county_prefix: str, year: int) -> int:
-    """Approved on-site items of the year not in any visit of the active run (home page: one query)."""
+def pending_count(county_id: int, year: int) -> int:
+    """Approved on-site items of the year not in any visit of the active run (one query)."""
     active_items = JointVisitItem.objects.filter(
-        visit__run__active=True, visit__run__county__code__startswith=county_prefix, visit__run__year=year
+        visit__run__active=True, visit__run__county_id=county_id, visit__run__year=year
     ).values("item_id")
-    return (
-        InspectionItem.objects.filter(
-            plan__county__code__startswith=county_prefix,
-            plan__year=year,
-            status=ItemStatus.APPROVED,
-            mode=Mode.ONSITE,
-            code_revoked_at__isnull=True,
-        )
-        .exclude(pk__in=active_items)
-        .count()
+    return approved_onsite_q(county_id, year).exclude(pk__in=active_items).count()
+
+
+def approved_onsite_q(county_id: int, year: int) -> QuerySet[InspectionItem]:
+    return InspectionItem.objects.filter(
+        plan__county_id=county_id,
+        plan__year=year,
+        status=ItemStatus.APPROVED,
+        mode=Mode.ONSITE,
+        code_revoked_at__isnull=True,
     )
