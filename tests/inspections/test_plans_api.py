@@ -169,3 +169,46 @@ def test_lists_are_paginated_and_scoped(users: Any, tree: Any) -> None:
     assert r.status_code == 404 and InspectionItem.objects.filter(pk=item.pk).exists()
     r = client_for(other).delete(f"{API}/items/{item.pk}")
     assert r.status_code == 200 and r.json()["deleted"] is True
+
+
+def test_item_list_query_count_is_flat(users: Any, tree: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    staff = client_for(users["department_staff"])
+    plan = post(staff, "/plans", {"year": YEAR}).json()
+    for k in range(4):
+        post(
+            staff,
+            f"/plans/{plan['id']}/items",
+            item_body(topic=f"事项{k}", all_townships=False, township_ids=[tree.t1.pk]),
+        )
+    post(staff, f"/plans/{plan['id']}/file", {})
+    office = client_for(users["county_office"])
+    office.get(f"{API}/items")
+    with CaptureQueriesContext(connection) as small:
+        assert office.get(f"{API}/items").json()["count"] == 4
+    for k in range(9):
+        post(
+            staff,
+            f"/plans/{plan['id']}/items",
+            item_body(topic=f"计划外事项{k}", all_townships=False, township_ids=[tree.t1.pk, tree.t2.pk]),
+        )
+    with CaptureQueriesContext(connection) as big:
+        assert office.get(f"{API}/items").json()["count"] == 13
+    # More items bring more kinds of flags (splits name departments, quotas name townships): at most the three
+    # naming lookups of describe_many are added once, never a query per item.
+    assert len(big) <= len(small) + 3, [q["sql"][:100] for q in big.captured_queries]
+    assert len(big) <= 14
+
+
+def test_code_check_is_throttled(users: Any, tree: Any) -> None:
+    from gongzhi.inspections.plan_views import VERIFY_MAX_MISSES
+
+    cache.clear()
+    anon = Client(REMOTE_ADDR="198.51.100.7")
+    for _ in range(VERIFY_MAX_MISSES):
+        assert anon.get(f"{API}/codes/{codes.make_code(YEAR)}").status_code == 404
+    r = anon.get(f"{API}/codes/{codes.make_code(YEAR)}")
+    assert r.status_code == 429 and r.json()["code"] == "throttled"
+    cache.clear()
