@@ -777,9 +777,11 @@ def decisions_view(request: HttpRequest) -> HttpResponse:
         plan__status=PlanStatus.FILED
     )
     n_pending = base.count()
-    n_flagged = (
-        plans.item_list(user=user, county=county, year=year, status=ItemStatus.PENDING, flagged=True)
-        .filter(plan__status=PlanStatus.FILED)
+    n_out_of_plan = base.filter(out_of_plan=True).count()
+    # Clean planned items are the ones the one-click approval takes; out-of-plan items go one by one.
+    n_clean = (
+        plans.item_list(user=user, county=county, year=year, status=ItemStatus.PENDING, flagged=False)
+        .filter(plan__status=PlanStatus.FILED, out_of_plan=False)
         .count()
     )
     run_id = plans.latest_run_id(county.pk, year)
@@ -795,8 +797,9 @@ def decisions_view(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": rows,
             "n_pending": n_pending,
-            "n_flagged": n_flagged,
-            "n_clean": n_pending - n_flagged,
+            "n_out_of_plan": n_out_of_plan,
+            "n_clean": n_clean,
+            "n_one_by_one": n_pending - n_clean,
             "has_run": run_id is not None,
         },
     )

@@ -885,8 +885,8 @@ class BulkResult:
 
 
 def items_approve_clean(*, actor: Any, county: AdminUnit, year: int) -> BulkResult:
-    """One click for the clean part of the year: re-run the review, then approve every pending item of a filed
-    plan that the fresh run did not flag. Flagged items stay for a decision one by one."""
+    """One click for the clean part of the year: re-run the review, then approve every pending planned item of a
+    filed plan that the fresh run did not flag. Flagged and out-of-plan items stay for a decision one by one."""
     from .review import review_run
 
     with transaction.atomic():
@@ -895,8 +895,13 @@ def items_approve_clean(*, actor: Any, county: AdminUnit, year: int) -> BulkResu
                 raise PermissionDeniedError("事项审核由县委县政府办（减负办）负责")
             raise NotFoundError()
         run = review_run(actor=actor, county=county, year=year, trigger="approve_clean", check=False)
+        # Out-of-plan items are decided one by one (一事一报), never in bulk.
         pending = InspectionItem.objects.select_for_update(of=("self",)).filter(
-            plan__county=county, plan__year=year, plan__status=PlanStatus.FILED, status=ItemStatus.PENDING
+            plan__county=county,
+            plan__year=year,
+            plan__status=PlanStatus.FILED,
+            status=ItemStatus.PENDING,
+            out_of_plan=False,
         )
         if run is not None:
             flagged_ids = set(ReviewFlag.objects.filter(run=run).values_list("item_id", flat=True))

@@ -83,7 +83,7 @@ def test_county_office_reviews_and_approves_clean_items_in_three_clicks(users: A
     c = client_for(users["county_office"])
     # Click 1: the decisions page (from the nav or the home page).
     page = c.get(reverse("plans:decisions") + f"?year={YEAR}").content.decode()
-    assert "无提示 1 项" in page and "有审查提示 1 项" in page
+    assert "无提示的计划内事项 1 项" in page and "须逐项审核 1 项" in page
     # Click 2: approve every clean item.
     r = c.post(reverse("plans:approve-clean"), {"county": tree.county.pk, "year": YEAR})
     assert r.status_code == 303

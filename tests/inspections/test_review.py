@@ -188,13 +188,20 @@ def test_approve_clean_in_one_call(users: Any, tree: Any) -> None:
     make_plan(
         dept2_staff(tree), tree.dept2, items=[{"topic": "农村自建房安全隐患排查检查", **t1}], filed=True
     )
-    a, b, c = plan.items.order_by("seq")
+    # A clean out-of-plan item is still decided one by one (一事一报).
+    extra = plans.item_create(
+        actor=users["department_staff"], plan_id=plan.pk, data=item_input(topic="秋季森林防火宣传检查", **t1)
+    )
+    a, b, c = plan.items.filter(out_of_plan=False).order_by("seq")
     result = plans.items_approve_clean(actor=users["county_office"], county=tree.county, year=YEAR)
     assert result.approved == 1
     for i in (a, b, c):
         i.refresh_from_db()
     assert a.status == ItemStatus.APPROVED and a.code
     assert b.status == c.status == ItemStatus.PENDING
+    extra.refresh_from_db()
+    assert extra.status == ItemStatus.PENDING and extra.code is None
+    assert not ReviewFlag.objects.filter(run_id=result.run_id, item=extra).exists()  # clean, yet not in bulk
     ev = AuditEvent.objects.get(action="inspection_item.approve_clean")
     assert ev.data["items"] == [a.pk] and ev.data["approved"] == 1
     with pytest.raises(PermissionDeniedError):
