@@ -17,8 +17,10 @@ township of the county.
   plus, one visit each, approved on-site items not yet merged. Hours are the visits' hours plus approved remote
   items' hours. A material asked by several items of one visit is handed over once. Forms and data fields are as
   after review (merging does not change data requests).
-  A department's visits after merging are the visits it takes part in (of which it leads some); its hours are its
-  share of each visit (in proportion to its items' expected hours) plus its remote items.
+  A department's visits after merging are its share of the visits it takes part in (its items over the visit's
+  items: a visit of four items, one of them its own, counts 0.25), so the departments' figures add up to the
+  county's; the page also shows how many visits it takes part in and leads. Its hours are its share of each visit
+  (in proportion to its items' expected hours) plus its remote items.
 - **Year over year (同比)**: the previous year's figure after merging, or as filed if that year was never merged.
 - **Headline (压减比例)**: the cut in on-site visits (and hours) from as filed to after merging, against the policy
   goal of at least 50% (``GOAL``). Not computed before the first merge.
@@ -78,7 +80,8 @@ RULES: tuple[str, ...] = (
         "同一次督查中多个事项索要的同一材料只计一次；表格和数据项同审核后。"
     ),
     gettext_noop(
-        "部门口径：合并后的实地次数为该部门参与的联合督查次数（其中牵头若干次）；工时为按其事项预计工时分摊的份额加非现场事项工时。"
+        "部门口径：合并后的实地次数按该部门事项在每次联合督查中所占比例折算（4 个事项的联合督查中有 1 个是本部门的，计 0.25 次），"
+        "各部门折算次数之和等于全县合并后次数；另列参与和牵头的次数。工时按其事项预计工时分摊，加非现场事项工时。"
     ),
     gettext_noop("同比：上一年度合并后的数字；上一年度未合并的，用按申报的数字。"),
     gettext_noop(
@@ -89,7 +92,7 @@ RULES: tuple[str, ...] = (
 
 @dataclass
 class Figures:
-    visits: int = 0
+    visits: int | Decimal = 0  # a department's visits after merging are a share (Decimal)
     hours: Decimal = ZERO
     forms: int = 0
     fields: int = 0
@@ -104,7 +107,7 @@ class Figures:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "visits": self.visits,
+            "visits": self.visits if isinstance(self.visits, int) else float(round(self.visits, 2)),
             "hours": float(self.hours.quantize(Decimal("0.1"))),
             "forms": self.forms,
             "fields": self.fields,
@@ -126,6 +129,7 @@ class Row:
     reviewed: Figures = field(default_factory=Figures)
     merged: Figures | None = None
     led: int = 0
+    joined: int = 0  # departments: visits after merging it takes part in
     previous: Figures | None = None
     previous_basis: str | None = None  # "merged" | "filed"
 
@@ -146,14 +150,14 @@ class Row:
     def yoy_visits(self) -> float | None:
         if self.previous is None or not self.previous.visits:
             return None
-        return (self.now.visits - self.previous.visits) / self.previous.visits
+        return float((self.now.visits - self.previous.visits) / self.previous.visits)
 
     @property
     def met(self) -> bool | None:
         cut = self.visits_cut
         return None if cut is None else cut >= GOAL
 
-    def bars(self) -> list[tuple[str, str, int, int]]:
+    def bars(self) -> list[tuple[str, str, int | Decimal, int]]:
         """(stage, label, visits, percent of the filed figure) for the row's bar chart."""
         top = max(self.filed.visits, 1)
         out = [
@@ -173,6 +177,7 @@ class Row:
             "reviewed": self.reviewed.as_dict(),
             "merged": self.merged.as_dict() if self.merged is not None else None,
             "led": self.led,
+            "joined": self.joined,
             "previous": self.previous.as_dict() if self.previous is not None else None,
             "previous_basis": self.previous_basis,
             "visits_cut": self.visits_cut,
@@ -201,7 +206,7 @@ class Ledger:
         t = self.total
         return {
             "visits_filed": t.filed.visits,
-            "visits_merged": t.merged.visits if t.merged is not None else None,
+            "visits_merged": t.merged.as_dict()["visits"] if t.merged is not None else None,
             "visits_cut": t.visits_cut,
             "hours_filed": float(t.filed.hours),
             "hours_merged": float(t.merged.hours) if t.merged is not None else None,
@@ -378,6 +383,7 @@ def _figures(county: AdminUnit, year: int) -> dict[str, Any]:
     town_m: dict[int, Figures] | None = None
     dept_m: dict[int, Figures] | None = None
     led: dict[int, int] = defaultdict(int)
+    joined: dict[int, int] = defaultdict(int)
     if run is not None:
         town_m = defaultdict(Figures)
         dept_m = defaultdict(Figures)
@@ -421,7 +427,8 @@ def _figures(county: AdminUnit, year: int) -> dict[str, Any]:
                 in_visit.add((i, tid))
             for d, its in by_dept.items():
                 df = dept_m[d]
-                df.visits += 1
+                df.visits += Decimal(len(its)) / Decimal(len(ms))
+                joined[d] += 1
                 share = sum((item_hours.get(i, ZERO) for i in its), ZERO)
                 df.hours += hours * share / total_h if total_h else hours / len(by_dept)
                 df.materials += len({m for i in its for m in item_mats.get(i, [])})
@@ -433,6 +440,7 @@ def _figures(county: AdminUnit, year: int) -> dict[str, Any]:
                     continue
                 town_m[t].add(Figures(1, hours, 0, 0, len(mats)))
                 dept_m[dept].add(Figures(1, hours, 0, 0, len(mats)))
+                joined[dept] += 1
         for t in townships:
             town_m[t].hours += remote_by_town[t].hours
             town_m[t].materials += remote_by_town[t].materials
@@ -449,12 +457,13 @@ def _figures(county: AdminUnit, year: int) -> dict[str, Any]:
         "town": (town_f, town_r, town_m),
         "dept": (dept_f, dept_r, dept_m),
         "led": led,
+        "joined": joined,
         "run": run,
         "total_merged_visits": None if town_m is None else sum(f.visits for f in town_m.values()),
     }
 
 
-def _row(rid: int, name: str, code: str, parts: tuple[Any, Any, Any], led: int = 0) -> Row:
+def _row(rid: int, name: str, code: str, parts: tuple[Any, Any, Any], led: int = 0, joined: int = 0) -> Row:
     f, r, m = parts
     return Row(
         rid,
@@ -464,6 +473,7 @@ def _row(rid: int, name: str, code: str, parts: tuple[Any, Any, Any], led: int =
         reviewed=r.get(rid, Figures()),
         merged=(m.get(rid, Figures()) if m is not None else None),
         led=led,
+        joined=joined,
     )
 
 
@@ -489,7 +499,7 @@ def _rows(
     dq = Department.objects.filter(county=county, kind=DepartmentKind.FUNCTIONAL)
     dq = dq.filter(pk__in=depts) if depts is not None else dq.filter(Q(pk__in=dept_ids) | Q(active=True))
     dept_rows = [
-        _row(d.pk, d.name, "", data["dept"], data["led"].get(d.pk, 0))
+        _row(d.pk, d.name, "", data["dept"], data["led"].get(d.pk, 0), data["joined"].get(d.pk, 0))
         for d in dq.order_by("id")
         if towns is None or depts  # a township sees no department rows
     ]
@@ -530,6 +540,7 @@ def build_ledger(*, user: Any, county: AdminUnit, year: Any) -> Ledger:
         if r.previous is not None:
             total.previous.add(r.previous)
         total.led += r.led
+        total.joined += r.joined
     if not any(r.previous is not None for r in source):
         total.previous = None
     return Ledger(county, y, scope, total, township_rows, dept_rows, data["run"])
@@ -557,7 +568,7 @@ def ledger_xlsx(ledger: Ledger) -> bytes:
     header = ["名称"]
     for _key, stage in STAGES:
         header += [f"{stage}·{label}" for _k, label in _COLUMNS]
-    header += ["实地次数压减比例", "工时压减比例", "上年实地次数", "上年口径", "牵头次数"]
+    header += ["实地次数压减比例", "工时压减比例", "上年实地次数", "上年口径", "参与次数", "牵头次数"]
     sheets = [("按乡镇", ledger.townships), ("按部门", ledger.departments)]
     for n, (title, rows) in enumerate(sheets):
         ws = wb.active if n == 0 else wb.create_sheet()
@@ -575,8 +586,9 @@ def ledger_xlsx(ledger: Ledger) -> bytes:
             cells += [
                 round(r.visits_cut, 4) if r.visits_cut is not None else None,
                 round(r.hours_cut, 4) if r.hours_cut is not None else None,
-                r.previous.visits if r.previous is not None else None,
+                r.previous.as_dict()["visits"] if r.previous is not None else None,
                 {"merged": "上年合并后", "filed": "上年按申报"}.get(r.previous_basis or "", ""),
+                r.joined if title == "按部门" else None,
                 r.led if title == "按部门" else None,
             ]
             ws.append(text_cells(ws, cells))

@@ -566,7 +566,7 @@ burden_router = Router(tags=["burden"])
 
 
 class FiguresOut(Schema):
-    visits: int
+    visits: float  # a department's visits after merging are a share (see the rules)
     hours: float
     forms: int
     fields: int
@@ -581,6 +581,7 @@ class BurdenRowOut(Schema):
     reviewed: FiguresOut
     merged: FiguresOut | None
     led: int
+    joined: int
     previous: FiguresOut | None
     previous_basis: str | None
     visits_cut: float | None
@@ -591,7 +592,7 @@ class BurdenRowOut(Schema):
 
 class HeadlineOut(Schema):
     visits_filed: int
-    visits_merged: int | None
+    visits_merged: float | None
     visits_cut: float | None
     hours_filed: float
     hours_merged: float | None

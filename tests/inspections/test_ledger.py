@@ -135,7 +135,11 @@ def test_after_merging_and_the_headline(users: Any, tree: Any, year_of_plans: An
     dept = _by_name(led.departments)
     zj, yj = dept["县住房和城乡建设局"], dept["县应急管理局"]
     assert zj.merged is not None and yj.merged is not None
-    assert (zj.merged.visits, zj.led) == (1, 0) and (yj.merged.visits, yj.led) == (2, 2)
+    # 住建 has one of the two items of the t1 visit: 0.5; 应急 the other half and the whole t2 visit.
+    assert (zj.merged.visits, zj.joined, zj.led) == (Decimal("0.5"), 1, 0)
+    assert (yj.merged.visits, yj.joined, yj.led) == (Decimal("1.5"), 2, 2)
+    assert zj.merged.visits + yj.merged.visits == led.total.merged.visits
+    assert zj.visits_cut == 0.75 and yj.visits_cut == 0.25  # 住建 filed 2 (one refused later)
     # The t1 visit's 5.5 h split 3 : 4 between the departments.
     assert zj.merged.hours == Decimal("5.5") * 3 / 7
     # An approved on-site item not merged yet counts one visit per township.
