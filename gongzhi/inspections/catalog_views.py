@@ -81,6 +81,7 @@ def catalog_view(request: HttpRequest) -> HttpResponse:
             "counties": counties,
             "county": county,
             "is_township": bool(townships),
+            "is_department": bool(cat.department_ids(user)),
             "can_create": bool(cat.managed_counties(user)),
         },
     )

@@ -294,6 +294,10 @@ def my_departments(user: Any, county: AdminUnit) -> list[tuple[int, str]]:
     )
 
 
+def department_ids(user: Any) -> set[int]:
+    return {g.department_id for g in grants_for(user) if g.role == Role.DEPARTMENT_STAFF and g.department_id}
+
+
 def reads_all_values(user: Any, county: AdminUnit) -> bool:
     return any(g.role in COUNTY_READERS and county.code.startswith(g.unit_prefix) for g in grants_for(user))
 
@@ -314,7 +318,7 @@ def entry_list(*, user: Any, county: AdminUnit | None = None, q: str = "", activ
         qs = qs.filter(active=active)
     if q:
         qs = qs.filter(name__contains=q.strip()[:50])
-    depts = {g.department_id for g in grants_for(user) if g.role == Role.DEPARTMENT_STAFF and g.department_id}
+    depts = department_ids(user)
     return (
         qs.select_related("county", "owner_department")
         .annotate(
