@@ -203,6 +203,9 @@ IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
 # Security. HTTPS is on unless DEBUG/demo; behind nginx the proxy sets X-Forwarded-Proto.
 HTTPS = env.bool("HTTPS", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind nginx the client address is the last X-Forwarded-For entry (the one nginx appended); per-client throttles
+# (the public code check) use it only when told the proxy is there, since a direct client could forge the header.
+VERIFY_TRUST_FORWARDED = env.bool("BEHIND_PROXY", default=False)
 SECURE_SSL_REDIRECT = HTTPS
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
