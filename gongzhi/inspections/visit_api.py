@@ -560,6 +560,28 @@ def findings_put(request: HttpRequest, visit_id: int, body: FindingsIn) -> Any:
     return _visit_detail(user, visit_id)
 
 
+class FindingCloseIn(Schema):
+    reopen: bool = False
+
+
+@visits_router.post(
+    "/findings/{int:finding_id}/close",
+    response=FindingOut,
+    summary="确认整改到位（事项所属部门；reopen=true 重新打开）；督查完成后",
+)
+def finding_close(request: HttpRequest, finding_id: int, body: FindingCloseIn) -> Any:
+    f = vsvc.finding_close(actor=authenticated_user(request), finding_id=finding_id, reopen=body.reopen)
+    return {
+        "id": f.pk,
+        "item_id": f.item_id,
+        "text": f.text,
+        "follow_up": f.follow_up,
+        "due": f.due,
+        "status": f.status,
+        "created_at": f.created_at,
+    }
+
+
 # ---- burden ledger -----------------------------------------------------------------------------------------------------
 
 burden_router = Router(tags=["burden"])

@@ -9,4 +9,5 @@ urlpatterns = [
     path("merge/", views.merge_view, name="merge"),
     path("<int:visit_id>/", views.detail_view, name="detail"),
     path("<int:visit_id>/findings/", views.findings_view, name="findings"),
+    path("findings/<int:finding_id>/close/", views.finding_close_view, name="finding-close"),
 ]

@@ -21,7 +21,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from gongzhi.core.errors import NotFoundError, PermissionDeniedError, ServiceError, authenticated_user
 from gongzhi.core.models import AdminUnit, Level
@@ -154,7 +154,11 @@ def detail_view(request: HttpRequest, visit_id: int) -> HttpResponse:
     findings = svc.visit_findings(user=user, visit=v)
     requests = svc.visit_requests(user=user, visit=v, items=items)
     by_item: dict[int, list[Any]] = {}
+    mine = svc.department_ids_of(user)
     for f in findings:
+        f.can_close = v.status == VisitStatus.DONE and (  # type: ignore[attr-defined]
+            f.item.plan.department_id in mine or v.lead_department_id in mine or user.is_superuser
+        )
         by_item.setdefault(f.item_id, []).append(f)
     return render(
         request,
@@ -227,6 +231,27 @@ def findings_view(request: HttpRequest, visit_id: int) -> HttpResponse:
         {"v": v, "rows": [(i, *values[i.pk]) for i in items], "error": error, "closed": closed},
         status=400 if error else 200,
     )
+
+
+@login_required
+@require_POST
+def finding_close_view(request: HttpRequest, finding_id: int) -> HttpResponse:
+    user = authenticated_user(request)
+    reopen = request.POST.get("reopen") == "1"
+    try:
+        f = svc.finding_close(actor=user, finding_id=finding_id, reopen=reopen)
+    except PermissionDeniedError as e:
+        raise PermissionDenied(e.message) from e
+    except NotFoundError as e:
+        raise Http404 from e
+    except ServiceError as e:
+        messages.error(request, e.message)
+        from .models import Finding
+
+        visit_id = Finding.objects.filter(pk=finding_id).values_list("visit_id", flat=True).first()
+        return _see_other(reverse("visits:detail", args=[visit_id]))
+    messages.success(request, _("已重新打开") if reopen else _("已确认整改到位"))
+    return _see_other(reverse("visits:detail", args=[f.visit_id]))
 
 
 # ---- merging -------------------------------------------------------------------------------------------------------

@@ -545,6 +545,9 @@ def _depts(user: Any) -> set[int]:
     return {g.department_id for g in grants_for(user) if g.role == Role.DEPARTMENT_STAFF and g.department_id}
 
 
+department_ids_of = _depts
+
+
 def visit_scope(user: Any) -> Q | None:
     """Visits a user may see: the county's (county office and organs), the township's own, and for a department
     the visits it leads or has an item in."""
@@ -848,6 +851,61 @@ def findings_record(
             },
         )
     return made
+
+
+def can_close_finding(user: Any, finding: Finding) -> bool:
+    """Rectification is confirmed by the department whose item it is (or the lead department, or the admin)."""
+    depts = _depts(user)
+    return (
+        finding.item.plan.department_id in depts
+        or finding.visit.lead_department_id in depts
+        or any(g.role == Role.PLATFORM_ADMIN for g in grants_for(user))
+    )
+
+
+def finding_close(*, actor: Any, finding_id: int, reopen: bool = False) -> Finding:
+    """The item's department confirms that a finding was rectified (整改到位), or reopens it. Only after the visit is
+    done; the township is never asked for proof photos — the department checks as it sees fit."""
+    from .models import FindingStatus
+
+    with transaction.atomic():
+        finding = (
+            Finding.objects.select_for_update()
+            .select_related("visit__township", "visit__lead_department", "item__plan")
+            .filter(pk=finding_id)
+            .first()
+        )
+        scope = visit_scope(actor)
+        if (
+            finding is None
+            or scope is None
+            or not JointVisit.objects.filter(scope, pk=finding.visit_id).exists()
+            or (
+                not sees_all_findings(actor, finding.visit)
+                and finding.item.plan.department_id not in _depts(actor)
+            )
+        ):
+            raise NotFoundError("发现问题不存在或无权查看")
+        if not can_close_finding(actor, finding):
+            raise PermissionDeniedError("整改情况由事项所属部门确认")
+        if finding.visit.status != VisitStatus.DONE:
+            raise ServiceError("invalid_state", "联合督查完成后才能确认整改")
+        status = FindingStatus.OPEN if reopen else FindingStatus.CLOSED
+        if finding.status != status:
+            finding.status = status
+            finding.save(update_fields=["status"])
+            audit_record(
+                actor=actor,
+                action="finding.reopen" if reopen else "finding.close",
+                object_type="finding",
+                object_id=finding.pk,
+                data={
+                    "visit": finding.visit_id,
+                    "item": finding.item_id,
+                    "township": finding.visit.township.name,
+                },
+            )
+    return finding
 
 
 # ---- reasons as sentences -----------------------------------------------------------------------------------

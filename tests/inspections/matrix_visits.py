@@ -1,7 +1,8 @@
 """Permission-matrix rows for 一表通, joint visits, merging and the burden ledger (collected by
 tests/core/test_permission_matrix.py).
 
-Objects: {visit_id} = a planned joint visit to 东河镇 led by 县住建局 (department_staff) in 共治县's active merge
+Objects: {finding_id} = a finding on 县住建局's item at a done visit to 东河镇 that 县住建局 led; {visit_id} = a
+planned joint visit to 东河镇 led by 县住建局 (department_staff) in 共治县's active merge
 {merge_id} for YEAR, with an item of 县住建局 and one of 县应急管理局. {entry_id} = a catalog entry of 共治县 with 东河镇's 2025 submission, subscribed by 县住建局 (the
 department_staff user's department). Write rows post valid input, so allowed roles really act; those who see the
 object without the right get 403, everyone else 404, and the snapshot proves a denied write changed nothing.
@@ -74,6 +75,8 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
     ("GET", "/api/v1/visits/merges/{merge_id}/visits", api_row(COUNTY_READERS, denied=404)),
     ("GET", "/api/v1/visits/{visit_id}", _visit(VISIT_VIEWERS, api=True)),
     ("PUT", "/api/v1/visits/{visit_id}/findings", _visit(RECORDERS, api=True)),
+    ("POST", "/visits/findings/{finding_id}/close/", _visit(RECORDERS, ok=303)),
+    ("POST", "/api/v1/visits/findings/{finding_id}/close", _visit(RECORDERS, api=True)),
     # burden ledger: the county's readers, its townships and departments (each its own rows); another county's
     # cadre reads its own county's ledger page but not this county through the API.
     ("GET", "/burden/", web(LEDGER_READERS | {"other_township_staff"})),
@@ -113,7 +116,10 @@ def params(tree: Any, users: dict[str, Any]) -> dict[str, Any]:
     a = item(tree.dept, topic="农村危房改造检查", targets=[tree.t1])
     b = item(tree.dept2, topic="安全生产检查", targets=[tree.t1])
     v = visit(r, tree.t1, tree.dept, [a, b])
+    done = visit(r, tree.t1, tree.dept, [a], status="done")
+    f = Finding.objects.create(visit=done, item=a, text="台账不全")
     return {
+        "finding_id": f.pk,
         "visit_id": v.pk,
         "merge_id": r.pk,
         "_cv_item": a.pk,
@@ -136,6 +142,8 @@ def _visit_kwargs(method: str, path: str, p: dict[str, Any]) -> dict[str, Any] |
         return {"data": {"county": p["_cv_county"], "year": YEAR, "exact": "0"}}
     if path == "/visits/{visit_id}/findings/":
         return {"data": {f"text_{p['_cv_item']}": "台账缺失", "done": "1"}}
+    if path == "/visits/findings/{finding_id}/close/":
+        return {"data": {}}
     bodies: dict[str, Any] = {
         "/api/v1/visits/merges": {"county": p["_cv_county"], "year": YEAR, "exact_reference": False},
         "/api/v1/visits/{visit_id}/findings": {
@@ -207,5 +215,5 @@ def snapshot() -> Any:
         list(MergeRun.objects.order_by("pk").values_list("pk", "active", "visits_after")),
         list(JointVisit.objects.order_by("pk").values_list("pk", "run_id", "status", "day")),
         JointVisitItem.objects.count(),
-        list(Finding.objects.order_by("pk").values_list("pk", "item_id", "text")),
+        list(Finding.objects.order_by("pk").values_list("pk", "item_id", "text", "status")),
     )

@@ -256,3 +256,39 @@ def test_merge_page_alone_tab_and_query_count(
     with django_assert_max_num_queries(len(few)):
         html = c.get(f"/visits/merge/?year={YEAR}").content.decode()
     assert "下一页" in html
+
+
+def test_the_items_department_confirms_rectification(users: Any, tree: Any, setup: Any) -> None:
+    v1, a, b = setup["v1"], setup["a"], setup["b"]
+    made = svc.findings_record(
+        actor=setup["lead"],
+        visit_id=v1.pk,
+        rows=[{"item_id": a.pk, "text": "台账缺失"}, {"item_id": b.pk, "text": "通道堵塞"}],
+    )
+    fa = next(f for f in made if f.item_id == a.pk)
+    fb = next(f for f in made if f.item_id == b.pk)
+    with pytest.raises(ServiceError) as exc:  # the visit is not done yet
+        svc.finding_close(actor=users["department_staff"], finding_id=fa.pk)
+    assert "完成后" in exc.value.message
+    JointVisit.objects.filter(pk=v1.pk).update(status=VisitStatus.DONE)
+    with pytest.raises(NotFoundError):  # 县住建局 does not even see 应急's finding
+        svc.finding_close(actor=users["department_staff"], finding_id=fb.pk)
+    with pytest.raises(
+        PermissionDeniedError
+    ):  # the township sees it but does not confirm its own rectification
+        svc.finding_close(actor=users["township_staff"], finding_id=fa.pk)
+    with pytest.raises(NotFoundError):
+        svc.finding_close(actor=users["other_township_staff"], finding_id=fa.pk)
+    assert set(Finding.objects.values_list("status", flat=True)) == {"open"}
+    c = _client(users["department_staff"])
+    page = c.get(f"/visits/{v1.pk}/").content.decode()
+    assert f"/visits/findings/{fa.pk}/close/" in page and f"/visits/findings/{fb.pk}/close/" not in page
+    assert c.post(f"/visits/findings/{fa.pk}/close/").status_code == 303
+    assert Finding.objects.get(pk=fa.pk).status == "closed"
+    r = _client(setup["lead"]).post(
+        f"/api/v1/visits/findings/{fb.pk}/close", "{}", content_type="application/json"
+    )
+    assert r.status_code == 200 and r.json()["status"] == "closed"
+    assert c.post(f"/visits/findings/{fa.pk}/close/", {"reopen": "1"}).status_code == 303
+    assert Finding.objects.get(pk=fa.pk).status == "open"
+    assert AuditEvent.objects.filter(action__in=["finding.close", "finding.reopen"]).count() == 3
