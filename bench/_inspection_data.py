@@ -410,6 +410,8 @@ class Year:
     departments: dict[str, str]  # key -> name
     items: list[PlanItem]
     held: dict[str, dict[str, str]]
+    family: dict[int, str]  # item id -> topic family (the generator's truth, for the bench's quality figures)
+    pieces: set[int]  # items filed as pieces of another (拆包分包 injected on purpose)
 
 
 def township_codes(n: int) -> list[str]:
@@ -461,9 +463,14 @@ def generate(items: int = 10_000, townships: int = 1_000, seed: int = 4, year: i
     names = {c: f"第{i + 1}乡镇" for i, c in enumerate(codes)}
     depts = {dept_key(d): d for d in DEPARTMENTS}
     out: list[PlanItem] = []
+    family: dict[int, str] = {}
+    pieces: set[int] = set()
 
-    def add(**kw: object) -> None:
+    def add(fam: str = "综合", piece: bool = False, **kw: object) -> None:
         out.append(PlanItem(id=len(out) + 1, **kw))  # type: ignore[arg-type]
+        family[len(out)] = fam
+        if piece:
+            pieces.add(len(out))
 
     # One comprehensive item per department (a second for about one in seven), for every township.
     for d in DEPARTMENTS:
@@ -471,6 +478,7 @@ def generate(items: int = 10_000, townships: int = 1_000, seed: int = 4, year: i
             kind = rng.choice(("assessment", "supervision"))
             start = _start(rng, year, kind)
             add(
+                fam=f"综合-{d}",
                 department=dept_key(d),
                 department_name=d,
                 kind=kind,
@@ -527,6 +535,7 @@ def generate(items: int = 10_000, townships: int = 1_000, seed: int = 4, year: i
             if len(out) >= items:
                 break
             add(
+                fam=fam.name,
                 department=dept_key(dept),
                 department_name=dept,
                 kind=kind,
@@ -549,6 +558,8 @@ def generate(items: int = 10_000, townships: int = 1_000, seed: int = 4, year: i
                         break
                     s2 = start + timedelta(days=rng.randrange(0, 20))
                     add(
+                        fam=fam.name,
+                        piece=True,
                         department=dept_key(dept),
                         department_name=dept,
                         kind=kind,
@@ -567,7 +578,9 @@ def generate(items: int = 10_000, townships: int = 1_000, seed: int = 4, year: i
     held: dict[str, dict[str, str]] = {}
     for c in codes:
         held[c] = {f: f"{ds}/{c}/2025" for f, ds in CATALOG_FIELDS.items() if rng.random() < 0.7}
-    return Year(codes, names, depts, out[:items], held)
+    kept = out[:items]
+    ids = {it.id for it in kept}
+    return Year(codes, names, depts, kept, held, {k: v for k, v in family.items() if k in ids}, pieces & ids)
 
 
 def demands(year: Year) -> list[Demand]:
