@@ -854,6 +854,15 @@ def _solve_exact(
                 groups, m_total = g2, t2
             hours_optimal = st2 == cp_model.OPTIMAL and optimal
             m_bound = solver2.best_objective_bound / _HOUR_SCALE
+    if hint and not hours_optimal:
+        # A multi-threaded search stopped by the clock may end above its own hint: keep the best grouping known.
+        mergeable = set(order)
+        hg = [[i for i in g if i in mergeable] for g in hint]
+        hg = [g for g in hg if g]
+        if len(hg) == len(groups):
+            t_h = sum(max(h[i] for i in g) for g in hg)
+            if t_h < m_total - 1e-9:
+                groups, m_total = hg, t_h
     share = inst.rules.extra_item_share
     mergeable_hours = sum(h[i] for i in order)
     hours = share * mergeable_hours + (1 - share) * m_total + sum(h[g[0]] for g in fixed)
