@@ -97,7 +97,7 @@ class MergeRules:
     - ``improve`` runs the local search after the greedy (off: the greedy alone, for comparison).
     - ``restarts`` 48: under compatibility rules the greedy is no longer optimal; up to 48 more runs with a blurred
       fill order (stopping early at the relaxation's bound) reached the proven optimum on all 66 calibration
-      townships of the bench's stress variant (16 restarts missed it by one visit on 2, the two plain runs on 14).
+      townships of the bench's stress variant (16 restarts missed it by one visit on 2, none on 11).
     """
 
     max_items_per_visit: int = 4
