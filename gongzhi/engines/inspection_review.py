@@ -235,9 +235,12 @@ DEFAULT_FIELD_ALIASES: tuple[tuple[str, str], ...] = (
 class ReviewRules:
     """Policy knobs. Defaults and why:
 
-    - ``duplicate_threshold`` 60 / ``near_duplicate_threshold`` 40 (cosine × 100): on the bench's paraphrases of
-      one topic written by different departments (「秸秆禁烧」/「秸秆焚烧巡查」, 「燃气安全」/「城镇燃气安全排查」)
-      pairs score 40–100; pairs of distinct topics sharing a word (农村饮用水 / 农村房屋) stay below 35.
+    - ``duplicate_threshold`` 70 / ``near_duplicate_threshold`` 40 (score × 100, see the module docstring): the same
+      topic under other qualifiers and how-words scores 100 (「森林防火检查」/「2025年春季森林防火专项督查」), a
+      paraphrase or a generic topic inside a specific one 45–80, as the plan's other topics set the IDF
+      (「秸秆禁烧督查」/「秸秆综合利用和禁烧检查」,
+      「消防安全检查」/「九小场所消防安全检查」, 「安全生产」/「商贸领域安全生产」); distinct topics sharing words stay
+      below 40 (城乡居民养老保险参保 / 城乡居民医保参保扩面, 农村饮水安全 / 农村房屋安全, 河长制 / 田长制).
     - ``split_threshold`` 50: within one department topics share the department's vocabulary, so a split must be
       closer than a cross-department near-duplicate.
     - ``onsite_per_quarter`` 6 / ``onsite_per_year`` 20: no national figure exists; at most one on-site visit about
