@@ -3,8 +3,8 @@
 Every department files its plan items for the year; the county office reviews them all at once. The review flags:
 
 - ``duplicate`` / ``near_duplicate`` — items of *different* departments whose targets overlap (at least one township
-  in common), whose windows overlap (at least ``min_overlap_days`` days in common) and whose topics are similar:
-  the cosine of the topics' IDF-weighted Chinese character bigrams (the same text handling as the task gate:
+  in common), whose windows overlap (at least ``min_overlap_days`` days in common) and whose topics are similar
+  (the score below, over IDF-weighted Chinese character bigrams; the same text handling as the task gate:
   NFKC, invisible characters out, framing labels, filler words, numbers and department names removed; on top of that
   the words that say *how* a department looks — 督查, 检查, 考核, 暗访, 专项, 季度, 春季 … — are removed, since two
   inspections are the same when they look at the same thing). A flag names the other items, the score, the townships
