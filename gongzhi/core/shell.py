@@ -174,7 +174,9 @@ def render_in_shell(request: HttpRequest, *, title: str, content: str, status: i
     # As {% if messages %}{% for m in messages %} does: iterating marks them shown, an empty store stays untouched.
     storage = get_messages(request)
     messages = list(storage) if len(storage) else []
-    parts = _shell(
+    # Under DEBUG templates are re-read on every request, so an edit of base.html shows at once here too.
+    build = _shell.__wrapped__ if settings.DEBUG else _shell
+    parts = build(
         get_language(),
         str(nav["nav_html"]),
         tuple(nav["links"].items()),
