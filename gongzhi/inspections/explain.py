@@ -300,6 +300,12 @@ def _joint_visit(p: Mapping[str, Any], ctx: _Ctx) -> str:
 
 
 def _single_visit(p: Mapping[str, Any], ctx: _Ctx) -> str:
+    if p.get("before_platform"):
+        # Recorded from before the platform (the demo's 2025): no merge ran, so no unmerged reason follows.
+        return _(
+            "平台启用前由%(dept)s单独开展（%(hours)s 小时）：当年各部门的督查检查考核未经统筹合并，"
+            "每个事项各自到乡镇一次。"
+        ) % {"dept": ctx.dept(p.get("lead_department")) or _("主办部门"), "hours": _num(p.get("hours", ""))}
     return _("本次只有一个事项（%(hours)s 小时），原因见下。") % {"hours": _num(p.get("hours", ""))}
 
 

@@ -292,3 +292,19 @@ def test_the_items_department_confirms_rectification(users: Any, tree: Any, setu
     assert c.post(f"/visits/findings/{fa.pk}/close/", {"reopen": "1"}).status_code == 303
     assert Finding.objects.get(pk=fa.pk).status == "open"
     assert AuditEvent.objects.filter(action__in=["finding.close", "finding.reopen"]).count() == 3
+
+
+def test_a_visit_recorded_before_the_platform_says_why_it_was_alone(users: Any, tree: Any) -> None:
+    """2025's visits (the demo records them unmerged, ``before_platform``) carry only ``single_visit``: the page must
+    not promise a reason "below" that never comes."""
+    r = run(tree.county, year=YEAR - 1)
+    a = item(tree.dept2, topic="安全生产检查", targets=[tree.t1], year=YEAR - 1, hours=3)
+    v = visit(r, tree.t1, tree.dept2, [a], day=dt.date(YEAR - 1, 5, 6), status=VisitStatus.DONE)
+    params = {"items": [a.pk], "hours": 3.0, "lead_department": tree.dept2.name, "before_platform": True}
+    v.reasons = [{"code": "single_visit", "params": params}]
+    v.save(update_fields=["reasons"])
+    page = _client(users["township_staff"]).get(f"/visits/{v.pk}/").content.decode()
+    assert "原因见下" not in page
+    assert "平台启用前" in page and f"{tree.dept2.name}单独开展" in page and "3 小时" in page
+    api = _client(users["township_staff"]).get(f"/api/v1/visits/{v.pk}").json()
+    assert "平台启用前" in api["reasons"][0]["text"]
