@@ -270,3 +270,60 @@ def test_departments_that_import_the_template_file_the_same_items(county: AdminU
             assert item.all_townships
         else:
             assert item.targets.count() == len(targets)
+
+
+@pytest.mark.parametrize("year", [YEAR, PREVIOUS])
+def test_ledger_reconciles_with_the_raw_rows(county: AdminUnit, year: int) -> None:
+    """Every township's ledger row recomputed from the raw item, target and visit rows (no ledger code): as filed,
+    after review and after merging; the departments' shares add up to the county's visits after merging."""
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
+
+    from gongzhi.core.models import Level
+    from gongzhi.inspections.ledger import build_ledger
+    from gongzhi.inspections.models import InspectionTarget, JointVisitItem, VisitStatus
+
+    admin = get_user_model().objects.create_superuser("ledger_check", password="x-" * 8)
+    ledger = build_ledger(user=admin, county=county, year=year)
+    towns = list(AdminUnit.objects.filter(level=Level.TOWNSHIP, code__startswith=county.code[:6]))
+    items = list(
+        InspectionItem.objects.filter(plan__county=county, plan__year=year, plan__status="filed").values_list(
+            "pk", "mode", "township_hours", "all_townships", "status", "code_revoked_at"
+        )
+    )
+    named: dict[int, set[int]] = {}
+    for iid, tid in InspectionTarget.objects.filter(
+        item__plan__county=county, item__plan__year=year
+    ).values_list("item_id", "township_id"):
+        named.setdefault(tid, set()).add(iid)
+    run = MergeRun.objects.filter(county=county, year=year, active=True).first()
+    visits = (
+        JointVisit.objects.filter(run=run).exclude(status=VisitStatus.CANCELLED)
+        if run
+        else JointVisit.objects.none()
+    )
+    in_visit = set(
+        JointVisitItem.objects.filter(visit__in=visits).values_list("item_id", "visit__township_id")
+    )
+    rows = {r.id: r for r in ledger.townships}
+    assert set(rows) == {t.pk for t in towns}
+    for t in towns:
+        mine = [i for i in items if i[3] or i[0] in named.get(t.pk, set())]
+        onsite = [i for i in mine if i[1] == "onsite"]
+        approved = [i for i in onsite if i[4] == ItemStatus.APPROVED and i[5] is None]
+        row = rows[t.pk]
+        assert row.filed.visits == len(onsite), t.name
+        assert row.filed.hours == sum((i[2] for i in mine), Decimal(0)), t.name
+        assert row.reviewed.visits == len(approved), t.name
+        if run is None:
+            assert row.merged is None
+            continue
+        assert row.merged is not None
+        unmerged = [i for i in approved if (i[0], t.pk) not in in_visit]
+        assert row.merged.visits == visits.filter(township=t).count() + len(unmerged), t.name
+    assert ledger.total.filed.visits == sum(r.filed.visits for r in rows.values())
+    if run is not None:
+        assert ledger.total.merged is not None
+        depts = sum(Decimal(str(r.merged.visits)) for r in ledger.departments if r.merged is not None)
+        assert abs(depts - Decimal(ledger.total.merged.visits)) < Decimal("0.000001")
