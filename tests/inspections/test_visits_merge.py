@@ -203,3 +203,74 @@ def test_township_optimum_counts_the_visits_kept(users: Any, tree: Any) -> None:
     assert p["kept"] == 1 and p["after"] == 2
     assert p["exact"]["visits"] == 1 and p["exact"]["with_kept"] == 2
     assert its["a"].pk in JointVisitItem.objects.filter(visit__run=second).values_list("item_id", flat=True)
+
+
+def _active_pairs(county: Any, year: int) -> list[tuple[int, int]]:
+    return list(
+        JointVisitItem.objects.filter(
+            visit__run__county=county, visit__run__year=year, visit__run__active=True
+        )
+        .exclude(visit__status=VisitStatus.CANCELLED)
+        .values_list("item_id", "visit__township_id")
+    )
+
+
+def test_every_approved_onsite_pair_is_in_exactly_one_active_visit_across_re_merges(
+    users: Any, tree: Any
+) -> None:
+    """The merge's invariant, recomputed from the item rows: each approved, unrevoked on-site (item, township)
+    pair sits in exactly one visit of the active run, nothing else does; a re-merge after more approvals, a
+    revoked code and a withdrawn item keeps it (a visit that happened keeps its items as they were)."""
+    from django.utils import timezone
+
+    Y = timezone.localdate().year + 1  # every window in the future, whatever day the test runs
+    office = users["county_office"]
+    towns = [tree.t1, tree.t2]
+    made = [
+        item(
+            tree.dept if n % 2 else tree.dept2,
+            topic=f"专项检查{n}",
+            targets=None if n % 3 == 0 else [towns[n % 2]],
+            all_townships=n % 3 == 0,
+            start=D(Y, 3, 1) + dt.timedelta(days=7 * n),
+            end=D(Y, 3, 1) + dt.timedelta(days=7 * n + (0 if n % 4 == 0 else 20)),  # one-day windows too
+            hours=0 if n == 5 else 2,
+            year=Y,
+        )
+        for n in range(12)
+    ]
+
+    def expected() -> set[tuple[int, int]]:
+        out = set()
+        for i in type(made[0]).objects.filter(pk__in=[m.pk for m in made]):
+            if i.status != ItemStatus.APPROVED or i.code_revoked_at is not None or i.mode != Mode.ONSITE:
+                continue
+            ts = towns if i.all_townships else [t for t in towns if i.targets.filter(pk=t.pk).exists()]
+            out |= {(i.pk, t.pk) for t in ts}
+        return out
+
+    svc.merge_run(actor=office, county=tree.county, year=Y)
+    pairs = _active_pairs(tree.county, Y)
+    assert len(pairs) == len(set(pairs)) and set(pairs) == expected()
+    # A visit happens; then a code is revoked, an item withdrawn, and two more are approved.
+    happened = JointVisit.objects.filter(run__active=True, run__county=tree.county).order_by("day").first()
+    assert happened is not None
+    happened.status = VisitStatus.DONE
+    happened.save(update_fields=["status"])
+    kept = set(JointVisitItem.objects.filter(visit=happened).values_list("item_id", "visit__township_id"))
+    in_happened = {i for i, _t in kept}
+    others = [m for m in made if m.pk not in in_happened]
+    revoked, withdrawn = others[0], others[1]
+    type(revoked).objects.filter(pk=revoked.pk).update(code_revoked_at=timezone.now())
+    type(withdrawn).objects.filter(pk=withdrawn.pk).update(status=ItemStatus.WITHDRAWN)
+    made += [
+        item(tree.dept, topic="补充检查甲", targets=[tree.t1], start=D(Y, 3, 10), end=D(Y, 3, 10), year=Y),
+        item(
+            tree.dept2, topic="补充检查乙", all_townships=True, start=D(Y, 12, 20), end=D(Y, 12, 31), year=Y
+        ),
+    ]
+    svc.merge_run(actor=office, county=tree.county, year=Y)
+    pairs = _active_pairs(tree.county, Y)
+    assert len(pairs) == len(set(pairs))
+    assert set(pairs) == expected() | kept
+    assert not {p for p in pairs if p[0] in (revoked.pk, withdrawn.pk)} - kept
