@@ -144,7 +144,7 @@ def _items_out(user: Any, items: list[InspectionItem]) -> list[dict[str, Any]]:
     """A page of items with their targets and the newest review's flags: three queries whatever the page size."""
     names = plans.target_names(items)
     run_ids = {k: plans.latest_run_id(*k) for k in {(i.plan.county_id, i.plan.year) for i in items}}
-    flags = plans.flags_by_item(items, run_ids)
+    flags = plans.flags_by_item(items, run_ids, user=user)
     sentences = review.describe_many([f for fs in flags.values() for f in fs])
     out = []
     for i in items:

@@ -206,7 +206,7 @@ def _item_rows(items: Sequence[InspectionItem], user: Any) -> list[dict[str, Any
     names = plans.target_names(items)
     runs = {(i.plan.county_id, i.plan.year) for i in items}
     run_ids = {k: plans.latest_run_id(*k) for k in runs}
-    flags = plans.flags_by_item(items, run_ids)
+    flags = plans.flags_by_item(items, run_ids, user=user)
     return [
         {
             "item": i,

@@ -1121,14 +1121,21 @@ def target_names(items: Sequence[InspectionItem]) -> dict[int, list[AdminUnit]]:
 
 
 def flags_by_item(
-    items: Sequence[InspectionItem], run_ids: Mapping[tuple[int, int], int | None]
+    items: Sequence[InspectionItem], run_ids: Mapping[tuple[int, int], int | None], *, user: Any
 ) -> dict[int, list[ReviewFlag]]:
-    """Flags of the newest run for each item (``run_ids``: (county id, year) -> run id): one query."""
+    """Flags of the newest run for each item (``run_ids``: (county id, year) -> run id): one query. Only for items
+    whose plan ``user`` reads (the filing department, the county office and organs): the flags name other
+    departments' items, pending ones too, and other townships, so a township reading an approved item gets none."""
     out: dict[int, list[ReviewFlag]] = {i.pk: [] for i in items}
     wanted = {rid for rid in run_ids.values() if rid is not None}
-    if not wanted or not out:
+    readers: dict[int, bool] = {}
+    for i in items:
+        if i.plan_id not in readers:
+            readers[i.plan_id] = can_view_plan(user, i.plan)
+    shown = [i.pk for i in items if readers[i.plan_id]]
+    if not wanted or not shown:
         return out
-    for f in ReviewFlag.objects.filter(run_id__in=wanted, item_id__in=list(out)).order_by("rule", "id"):
+    for f in ReviewFlag.objects.filter(run_id__in=wanted, item_id__in=shown).order_by("rule", "id"):
         out[f.item_id].append(f)
     return out
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from gongzhi.inspections import plans
-from gongzhi.inspections.models import InspectionItem, InspectionPlan, ItemStatus, ReviewRun
+from gongzhi.inspections.models import InspectionItem, InspectionPlan, ItemStatus, ReviewFlag, ReviewRun
 
 from .factories import YEAR, dept2_staff, first_item, item_input, make_plan
 
@@ -349,3 +349,30 @@ def test_admin_pages_are_read_only(users: Any, tree: Any) -> None:
     item = first_item(plan)
     assert c.post(f"/admin/inspections/inspectionitem/{item.pk}/delete/", {"post": "yes"}).status_code == 403
     assert InspectionItem.objects.filter(pk=item.pk).exists()
+
+
+def test_a_township_reads_its_approved_item_without_the_county_review(users: Any, tree: Any) -> None:
+    """The review's flags are the county office's and the filing departments' working notes: they name other
+    departments' items (pending ones too) and other townships. A township reading an approved item aimed at it
+    sees the item, not the flags — on the page and in the API."""
+    from gongzhi.inspections import review
+
+    from .factories_visits import item as make_item
+
+    mine = make_item(tree.dept, topic="森林防火专项检查", targets=[tree.t1, tree.t2])
+    make_item(tree.dept2, topic="森林防火检查（机密草稿）", targets=[tree.t2], status=ItemStatus.PENDING)
+    run = review.review_run(actor=users["county_office"], county=tree.county, year=mine.plan.year)
+    assert run is not None and ReviewFlag.objects.filter(run=run, item=mine).exists()
+    # The department that filed it still sees its flags.
+    dept_page = (
+        client_for(users["department_staff"]).get(reverse("plans:item", args=[mine.pk])).content.decode()
+    )
+    assert "机密草稿" in dept_page
+    town = client_for(users["township_leader"])
+    page = town.get(reverse("plans:item", args=[mine.pk]))
+    assert page.status_code == 200 and "森林防火专项检查" in page.content.decode()
+    assert "机密草稿" not in page.content.decode()
+    api = town.get(f"/api/v1/inspections/items/{mine.pk}").json()
+    assert api["topic"] == "森林防火专项检查" and api["flags"] == []
+    listed = town.get("/api/v1/inspections/items").json()["items"]
+    assert [i["flags"] for i in listed if i["id"] == mine.pk] == [[]]
