@@ -2,7 +2,7 @@
 tests/core/test_permission_matrix.py).
 
 Objects (共治县, year YEAR): {plan_id} = 县住建局's filed plan (department_staff's own department) with
-{pending_id} (waiting for a decision), {approved_id} (approved, code {code}, aimed at 东河镇 only) and {item_id}
+{pending_id} (waiting for a decision), {approved_id} (approved, code {item_code}, aimed at 东河镇 only) and {item_id}
 (returned for changes); {other_plan_id} = 县应急管理局's draft (another department); {run_id} = the newest review.
 Write rows post an empty or invalid form (allowed roles get the form's 400) or, where the write is idempotent enough,
 a valid one; those who see the object without the right get 403, everyone else 404, and the snapshot proves a
@@ -83,7 +83,7 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
     ("GET", f"{P}/items/{{approved_id}}/edit/", _obj(set(), viewers=ITEM_READERS, **dict.fromkeys(T1, 403))),
     # The public code check: no login, the same answer for everyone.
     ("GET", "/v/", EVERYONE_ANON),
-    ("GET", "/v/{code}/", EVERYONE_ANON),
+    ("GET", "/v/{item_code}/", EVERYONE_ANON),
     # JSON API
     ("GET", f"{A}/plans", api_row(PLAN_READERS)),
     ("POST", f"{A}/plans", api_row({"department_staff"}, ok=400)),
@@ -106,7 +106,7 @@ ROWS: list[tuple[str, str, dict[str, int]]] = [
     ("GET", f"{A}/reviews", api_row(COUNTY_READERS)),
     ("GET", f"{A}/reviews/{{run_id}}/flags", _obj(COUNTY_READERS, viewers=COUNTY_READERS, api=True)),
     ("POST", f"{A}/decisions/approve-clean", api_row(MANAGERS)),
-    ("GET", f"{A}/codes/{{code}}", EVERYONE_ANON),
+    ("GET", f"{A}/codes/{{item_code}}", EVERYONE_ANON),
 ]
 
 
@@ -136,7 +136,7 @@ def params(tree: Any, users: dict[str, Any]) -> dict[str, Any]:
         "item_id": returned.pk,
         "approved_id": approved.pk,
         "run_id": run.pk,
-        "code": approved.code,
+        "item_code": approved.code,
     }
 
 
