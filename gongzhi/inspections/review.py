@@ -10,8 +10,6 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Sequence
-from importlib import import_module
-from importlib.util import find_spec
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -20,7 +18,9 @@ from django.utils.translation import gettext_lazy
 from gongzhi.core.audit import audit_record
 from gongzhi.core.errors import NotFoundError, PermissionDeniedError
 from gongzhi.core.models import AdminUnit
+from gongzhi.engines import inspection_review as _engine
 
+from . import datacatalog, explain
 from .models import InspectionItem, InspectionSettings, InspectionTarget, PlanStatus, ReviewFlag, ReviewRun
 from .permissions import can_manage_county, can_read_county
 from .plans import LIVE_STATUSES, county_townships
@@ -51,26 +51,18 @@ def rule_label(rule: str) -> str:
     return str(RULE_LABELS.get(rule, rule))
 
 
-def _explain_module() -> Any:
-    if find_spec("gongzhi.inspections.explain") is None:
-        return None
-    return import_module("gongzhi.inspections.explain")
-
-
 def describe(
     flag: Any,
     names: dict[Any, str] | None = None,
     townships: dict[Any, str] | None = None,
     departments: dict[Any, str] | None = None,
 ) -> str:
-    """The flag as one sentence (``inspections.explain.flag_text``; a plain label while that module is missing).
+    """The flag as one sentence (``inspections.explain.flag_text``, the one place that words the engine's codes).
     ``names``/``townships``/``departments`` name the ids the sentence mentions (see ``describe_many``)."""
-    ex = _explain_module()
-    if ex is not None and hasattr(ex, "flag_text"):
-        try:
-            return str(ex.flag_text(flag, names, townships, departments))
-        except Exception:  # a renderer bug must not take the page down: fall back to the label
-            log.exception("explain.flag_text failed for %s", getattr(flag, "code", ""))
+    try:
+        return str(explain.flag_text(flag, names, townships, departments))
+    except Exception:  # a renderer bug must not take the page down: fall back to the label
+        log.exception("explain.flag_text failed for %s", getattr(flag, "code", ""))
     return rule_label(getattr(flag, "rule", "") or getattr(flag, "code", ""))
 
 
@@ -126,29 +118,12 @@ def describe_note(note: dict[str, Any]) -> str:
         score=None,
         townships=(),
     )
-    text = describe(flag)
-    if text == rule_label("trace_demand"):
-        names = "、".join(str(m.get("material", "")) for m in (note.get("params") or {}).get("materials", []))
-        return str(gettext_lazy("索要的材料“%(names)s”属于留痕类，已注明法定依据，请核实依据是否成立")) % {
-            "names": names
-        }
-    return text
+    return describe(flag)
 
 
 def engine() -> Any:
-    """The review engine module, or None while it is not installed (the plan pages still work, without flags)."""
-    if find_spec("gongzhi.engines.inspection_review") is None:
-        return None
-    return import_module("gongzhi.engines.inspection_review")
-
-
-def held_fields(county: AdminUnit) -> dict[str, dict[str, dict[str, Any]]]:
-    """Data each township already gave the catalog (一表通), by township code and label; empty without a catalog."""
-    if find_spec("gongzhi.inspections.datacatalog") is None:
-        return {}
-    mod = import_module("gongzhi.inspections.datacatalog")
-    fn = getattr(mod, "held_fields", None)
-    return fn(county) if fn is not None else {}
+    """The review engine module (a seam for tests that make it fail)."""
+    return _engine
 
 
 def _lock_settings(county: AdminUnit) -> InspectionSettings:
@@ -190,21 +165,19 @@ def review_run(
     *, actor: Any, county: AdminUnit, year: int, trigger: str = "manual", check: bool = True
 ) -> ReviewRun | None:
     """Run the review for ``county`` and ``year`` and store it. ``check``: the caller is not a service that already
-    checked who may do this (the county office's on-demand run). Returns None when no engine is installed or the
-    engine failed (logged; the write that triggered the run still stands)."""
+    checked who may do this (the county office's on-demand run). Returns None when the engine failed (logged; the
+    write that triggered the run still stands)."""
     if check and not can_manage_county(actor, county):
         if can_read_county(actor, county):
             raise PermissionDeniedError("审查由县委县政府办（减负办）发起")
         raise NotFoundError()
     eng = engine()
-    if eng is None:
-        return None
     with transaction.atomic():
         settings_row = _lock_settings(county)
         started = time.perf_counter()
         items, targets = collect(county, year)
         townships = county_townships(county)
-        held = held_fields(county)
+        held = datacatalog.held_fields(county)
         try:
             result = _run_engine(eng, items, targets, townships, held, settings_row.rules or {})
         except Exception:  # the engine is pure Python: its failure leaves the database untouched
