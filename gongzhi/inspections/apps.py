@@ -1,5 +1,3 @@
-from importlib import import_module
-from importlib.util import find_spec
 from typing import Any
 
 from django.apps import AppConfig
@@ -13,16 +11,12 @@ class InspectionsConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the home-page providers (core.home.PROVIDERS) of the inspections pillar.
-        for module in ("home", "visit_home"):
-            if find_spec(f"gongzhi.inspections.{module}") is not None:
-                import_module(f"gongzhi.inspections.{module}")
+        from . import home, visit_home  # noqa: F401
 
     def build_demo(self, *, county: Any, say: Any) -> dict[str, int]:
         """Hook called by core.demo.build_demo_county inside its transaction (core never imports the pillars)."""
-        if find_spec("gongzhi.inspections.demo") is None:
-            return {}
         from gongzhi.core.imports import system_actor
 
-        demo = import_module("gongzhi.inspections.demo")
-        result: dict[str, int] = demo.build(county=county, system=system_actor(), say=say)
-        return result
+        from .demo import build
+
+        return build(county=county, system=system_actor(), say=say)
