@@ -58,12 +58,12 @@ def provider(*roles: str) -> Callable[[Provider], Provider]:
 
 
 _INTRO = {
-    Role.COUNTY_OFFICE: (_("全县统筹"), _("督查检查计划与基层负担指数将在这里汇总。")),
+    Role.COUNTY_OFFICE: (_("全县统筹"), _("行政区划、部门、干部与数据导入导出。")),
     Role.DEPARTMENT_STAFF: (
         _("本部门事项"),
-        _("本部门的年度督查计划将在这里列出。"),
+        _("本部门干部与乡镇名录。"),
     ),
-    Role.TOWNSHIP_LEADER: (_("本乡镇待办"), _("检查安排和居民诉求将在这里列出。")),
+    Role.TOWNSHIP_LEADER: (_("本乡镇待办"), _("居民诉求将在这里列出。")),
     Role.TOWNSHIP_STAFF: (_("我的待办"), _("居民诉求将在这里列出。")),
     Role.VILLAGE_COMMITTEE: (
         _("村（社区）事务"),

@@ -70,7 +70,11 @@ def catalog_view(request: HttpRequest) -> HttpResponse:
             .values_list("entry_id", "period")
         ):
             mine.setdefault(eid, period)
-    rows = [(e, mine.get(e.pk)) for e in page.object_list]
+    # What each entry asks for now (the period just ended for quarterly and monthly sets), next to what was given.
+    rows = [
+        (e, mine.get(e.pk), cat.due_period(e.period), (mine.get(e.pk) or "") >= cat.due_period(e.period))
+        for e in page.object_list
+    ]
     return render(
         request,
         "inspections/catalog/list.html",

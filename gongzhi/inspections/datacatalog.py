@@ -135,7 +135,21 @@ def field_lines(fields: Iterable[Mapping[str, Any]]) -> str:
     )
 
 
+def due_period(period: str, today: dt.date | None = None) -> str:
+    """The period whose data a township owes now. A quarterly or monthly data set is due for the period just
+    ended (in November, 2026Q3 and 2026-10: a quarter's figures exist only once it is over); a yearly one holds
+    standing figures (population, farmland, schools) given once for the year in progress; a one-off set once."""
+    d = today or timezone.localdate()
+    if period == Period.QUARTER:
+        q = (d.month - 1) // 3
+        return f"{d.year}Q{q}" if q else f"{d.year - 1}Q4"
+    if period == Period.MONTH:
+        return f"{d.year}-{d.month - 1:02d}" if d.month > 1 else f"{d.year - 1}-12"
+    return current_period(period, d)
+
+
 def current_period(period: str, today: dt.date | None = None) -> str:
+    """The period in progress: the latest a township may give (early, or to update a due period's figures)."""
     d = today or timezone.localdate()
     if period == Period.ONCE:
         return "once"
@@ -420,6 +434,22 @@ def township_values(
 
 def last_submission(entry: CatalogEntry, township: AdminUnit) -> DataSubmission | None:
     return DataSubmission.objects.filter(entry=entry, township=township).order_by("-period").first()
+
+
+def owed_entries(
+    township_id: int, county_prefix: str, today: dt.date | None = None
+) -> QuerySet[CatalogEntry]:
+    """Active entries of the county that a department subscribes to and whose due period (``due_period``) the
+    township has not given yet: what its home page reminds it of. One query."""
+    due = {p: due_period(p, today) for p in Period.values}
+    given = DataSubmission.objects.filter(entry=OuterRef("pk"), township_id=township_id)
+    owed = reduce(or_, (Q(period=p) & ~Exists(given.filter(period=d)) for p, d in due.items()))
+    return (
+        CatalogEntry.objects.filter(county__code__startswith=county_prefix[:6], active=True)
+        .filter(Exists(CatalogSubscription.objects.filter(entry=OuterRef("pk"))))
+        .filter(owed)
+        .order_by("name", "id")
+    )
 
 
 def own_submissions(*, user: Any, entry: CatalogEntry, township: AdminUnit) -> QuerySet[DataSubmission]:

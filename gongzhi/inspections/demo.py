@@ -1,17 +1,20 @@
 """P2 part of the demo county: a realistic year of 督查检查考核 plans from its 20 departments (``sample_plans``).
 
 - 一表通 first: the county office sets up the catalog entries, departments subscribe, and every township submits
-  the current period (some townships still owe an entry, so "held" is not the same everywhere).
-- 2026, through the services a user would call: each department's cadre drafts its plan (in the form, or five of
-  them by importing the county's .xlsx template) and files it, and each filing runs the review. The county office
-  approves the clean items in one step and decides the flagged ones one by one from the review's own flags: the
-  second comprehensive inspection of a department and the pieces of a split item are returned, one inspection filed
-  by two departments is refused for the later one, and approval strikes trace demands and turns data already held
-  into catalog references. Out-of-plan items arrive one by one (一事一报, one approved). The office merges the
-  approved on-site items into joint visits; at the demo township the visits already held have their findings.
-  Then two departments file late, and 应急局 reworks a returned item and files it again: these wait for the office.
-- 2025, the year before the platform: recorded as history (filed, approved, one visit per on-site item per
-  township, nothing merged), so the burden ledger has a year to compare with.
+  the period due now (``datacatalog.due_period``; some townships still owe an entry, so "held" is not the same
+  everywhere).
+- This year (``PLAN_YEAR``, the current year), through the services a user would call: each department's cadre
+  drafts its plan (in the form, or five of them by importing the county's .xlsx template) and files it, and each
+  filing runs the review. The county office approves the clean items in one step and decides the flagged ones one
+  by one from the review's own flags: the second comprehensive inspection of a department and the pieces of a split
+  item are returned, one inspection filed by two departments is refused for the later one, and approval strikes
+  trace demands and turns data already held into catalog references. Out-of-plan items arrive one by one (一事一报,
+  one approved). The office merged the approved on-site items into joint visits at the start of the year; at the
+  demo township the visits already held have their findings, elsewhere the older ones are closed and each lead
+  department's latest still wait for findings. Then two departments file late, and 应急局 reworks a returned item
+  and files it again: these wait for the office.
+- The year before (``PREVIOUS_YEAR``), before the platform: recorded as history (filed, approved, one visit per
+  on-site item per township, nothing merged), so the burden ledger has a year to compare with.
 
 Idempotent: core.demo builds the county once (it returns early when the county exists), and this builder also
 returns early when the county already has plans.
@@ -50,7 +53,7 @@ from .sample_plans import PLAN_YEAR, PREVIOUS_YEAR, PlanItem
 
 Say = Callable[[str], None]
 
-# Departments whose 2026 plans arrive after the office has decided the others: their items wait for a decision.
+# Departments whose plans for the year arrive after the office has decided the others: their items wait for a decision.
 LATE_DEPARTMENTS = ("县医疗保障局", "县文化和旅游局")
 # Departments that fill the county's .xlsx template and import it instead of typing items into the form.
 IMPORTED_DEPARTMENTS = ("县自然资源局", "县农业农村局", "县卫生健康局", "县交通运输局", "县城市管理局")
@@ -61,7 +64,10 @@ SPLIT_SCORE = 75  # a split scored lower is checked by hand: the office may find
 EXACT_BUDGET_S = 1.5
 EXACT_TIME_S = 0.3
 # The returned item its department reworks and files again.
-RESUBMIT = ("县应急管理局", "2026年度乡镇安全生产和消防工作考核")
+RESUBMIT = ("县应急管理局", f"{PLAN_YEAR}年度乡镇安全生产和消防工作考核")
+# Visits held in the last this many days still wait for their findings; older ones were closed.
+AWAITING_DAYS = 28
+AWAITING_LATEST = 2
 # Duplicate score (as shown, rounded) from which the office treats two items as one inspection filed twice.
 SAME_SCORE = 87
 
@@ -155,7 +161,7 @@ def _catalog(ctx: _Ctx) -> dict[str, int]:
             datacatalog.subscription_set(
                 actor=ctx.filer(dept), entry_id=entry.pk, subscribe=True, department_id=dept.pk
             )
-        period = sample_plans.catalog_period(spec, today)
+        period = datacatalog.due_period(spec.period, today)  # what the township owes now
         for pos, township in enumerate(ctx.townships):
             if pos in spec.missing:
                 continue
@@ -164,7 +170,7 @@ def _catalog(ctx: _Ctx) -> dict[str, int]:
                 entry_id=entry.pk,
                 township_id=township.pk,
                 period=period,
-                values=sample_plans.township_values(spec, pos, township.kind, seed=today.year),
+                values=sample_plans.township_values(spec, pos, township.kind),
             )
             submissions += 1
     ctx.say(
@@ -452,6 +458,7 @@ def _merge(ctx: _Ctx) -> dict[str, int]:
         exact_reference=True,
         exact_budget_s=EXACT_BUDGET_S,
         exact_time_s=EXACT_TIME_S,
+        today=dt.date(PLAN_YEAR, 1, 1),  # merged when the plans were approved, at the start of the year
     )
     cut = 1 - run.visits_after / run.visits_before if run.visits_before else 0.0
     joint = run.stats.get("joint_visits", 0)
@@ -460,6 +467,7 @@ def _merge(ctx: _Ctx) -> dict[str, int]:
         f"其中联合督查 {joint} 次），乡镇工时 {run.hours_before} → {run.hours_after} 小时"
     )
     findings = _findings(ctx, run)
+    _close_held(ctx, run)
     return {"visits_before": run.visits_before, "visits_after": run.visits_after, "findings": findings}
 
 
@@ -510,6 +518,28 @@ def _findings(ctx: _Ctx, run: MergeRun) -> int:
     return n
 
 
+def _close_held(ctx: _Ctx, run: MergeRun) -> int:
+    """Visits at the other townships held more than ``AWAITING_DAYS`` ago were closed by their lead departments
+    with nothing to record (written in bulk: the demo's past, like 2025), except each lead department's latest
+    ``AWAITING_LATEST`` held visits: those, and the last weeks' visits, still wait for their findings, as they would
+    on a real department's home page."""
+    today = timezone.localdate()
+    cutoff = today - dt.timedelta(days=AWAITING_DAYS)
+    held = list(
+        JointVisit.objects.filter(run=run, day__lt=today, status=VisitStatus.PLANNED)
+        .exclude(township=ctx.home_township())
+        .order_by("lead_department_id", "-day", "-pk")
+        .values_list("pk", "lead_department_id", "day")
+    )
+    seen: Counter[int] = Counter()
+    close = []
+    for pk, lead, day in held:
+        seen[lead] += 1
+        if day < cutoff and seen[lead] > AWAITING_LATEST:
+            close.append(pk)
+    return JointVisit.objects.filter(pk__in=close).update(status=VisitStatus.DONE)
+
+
 # ---- 2025: history -------------------------------------------------------------------------------------------------
 
 
@@ -518,7 +548,7 @@ def _history(ctx: _Ctx) -> dict[str, int]:
     a visit of its own at each township it named. Written in bulk: it is the record the ledger compares with, not a
     year anyone files now (its filing and decision dates are in 2025)."""
     year = PREVIOUS_YEAR
-    rng = random.Random(f"gongzhi-demo-inspections:{year}")
+    rng = random.Random(f"gongzhi-demo-inspections:{sample_plans.sample_year(year)}")
     specs = sample_plans.items_for(year)
     by_dept: dict[str, list[PlanItem]] = defaultdict(list)
     for spec in specs:

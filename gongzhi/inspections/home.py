@@ -15,7 +15,8 @@ from gongzhi.core.models import Role
 from gongzhi.core.roles import Grant
 from gongzhi.core.urlcache import reverse, reverse_ids
 
-from .models import InspectionItem, ItemStatus, PlanStatus, ReviewRun
+from . import datacatalog
+from .models import InspectionItem, InspectionPlan, ItemStatus, PlanStatus, ReviewRun
 from .review import rule_label
 
 LIMIT = 5
@@ -83,6 +84,17 @@ def department_returned(user: Any, grant: Grant) -> Section:
         .order_by("-decided_at", "-id")
         .values_list("pk", "topic", "decision_note")[:LIMIT]
     )
+    links = [(_("本部门年度计划"), reverse("plans:list")), (_("从表格导入"), reverse("plans:import"))]
+    # Once this year's plan is filed, an extra inspection is an out-of-plan item (一事一报): one click from home.
+    filed = (
+        InspectionPlan.objects.filter(
+            department_id=grant.department_id or 0, year=timezone.localdate().year, status=PlanStatus.FILED
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if filed is not None:
+        links.insert(0, (_("报送计划外事项"), reverse_ids("plans:item-create", filed)))
     return Section(
         title=_("督查检查考核计划：退回修改的事项"),
         items=[
@@ -90,7 +102,7 @@ def department_returned(user: Any, grant: Grant) -> Section:
             for pk, topic, note in rows
         ],
         empty=_("没有被退回的事项。"),
-        links=[(_("本部门年度计划"), reverse("plans:list")), (_("从表格导入"), reverse("plans:import"))],
+        links=links,
     )
 
 
@@ -100,4 +112,33 @@ def township_verify(user: Any, grant: Grant) -> Section:
         title=_("事项码核验"),
         empty=_("有人来督查检查考核时，请先核验事项码：查无此码或已撤销的，可以拒绝接待。"),
         links=[(_("核验事项码"), reverse("verify:form"))],
+    )
+
+
+@provider(Role.TOWNSHIP_LEADER, Role.TOWNSHIP_STAFF)
+def township_catalog_due(user: Any, grant: Grant) -> Section | None:
+    """一表通 data sets a department subscribes to whose due period this township has not given (one query);
+    nothing when all is given, so the home page stays short."""
+    if not grant.unit_id:
+        return None
+    today = timezone.localdate()
+    rows = list(
+        datacatalog.owed_entries(grant.unit_id, grant.unit_prefix, today).values_list("pk", "name", "period")[
+            :LIMIT
+        ]
+    )
+    if not rows:
+        return None
+    return Section(
+        title=_("一表通：待报送数据"),
+        items=[
+            Item(
+                text=name,
+                url=reverse_ids("catalog:detail", pk) + f"?period={datacatalog.due_period(period, today)}",
+                hint=_("应报 %(period)s 期数据：报送一次，各部门直接取用")
+                % {"period": datacatalog.due_period(period, today)},
+            )
+            for pk, name, period in rows
+        ],
+        links=[(_("一表通"), reverse("catalog:list"))],
     )

@@ -1,7 +1,7 @@
 """The demo county's annual 督查检查考核 plans and its 一表通 catalog (pure data, no Django).
 
-What the 20 county departments of the demo county would file for 2026, and what they ran in 2025, the year before
-the platform (nothing was reviewed or merged then; the burden ledger compares the two years). The items are written
+What the 20 county departments of the demo county would file for this year (``PLAN_YEAR``; written for 2026), and
+what they ran the year before (``PREVIOUS_YEAR``), before the platform (nothing was reviewed or merged then; the burden ledger compares the two years). The items are written
 the way such plans are written in practice, and so they carry what the review has to find:
 
 - the same work inspected by two or three departments in the same weeks (汛期防汛及安全生产大检查 and 汛期防汛检查 in June at
@@ -30,8 +30,27 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 
-PLAN_YEAR = 2026
-PREVIOUS_YEAR = 2025
+
+def _this_year() -> int:
+    """The current year where the pages open: Django's local date once settings are loaded (the only Django this
+    module touches), the system's date otherwise. Read once, at import."""
+    try:
+        from django.conf import settings
+        from django.utils import timezone
+
+        if settings.configured:
+            return timezone.localdate().year
+    except ImportError:  # pragma: no cover - the data is usable without Django
+        pass
+    return date.today().year
+
+
+# The demo plans the current year and records the one before. The sample was written for 2026/2025; every other
+# year gets the same items with dates and year names shifted, and the same random draws (seeded by SAMPLE_YEAR's
+# counterpart, not by the calendar year), so the demo is the same county whatever year it is built in.
+SAMPLE_YEAR = 2026
+PLAN_YEAR = _this_year()
+PREVIOUS_YEAR = PLAN_YEAR - 1
 BOTH = (PREVIOUS_YEAR, PLAN_YEAR)
 
 # Township groups in code order (see core.demo.TOWNSHIP_LAYOUT: 3 街道, 6 镇, 3 乡).
@@ -83,7 +102,7 @@ class PlanItem:
             return self.targets
         if self.mode != ONSITE or len(self.targets) < SAMPLE_FROM:
             return self.targets
-        rng = random.Random(f"{year}:{self.department}:{self.topic}")
+        rng = random.Random(f"{sample_year(year)}:{self.department}:{self.topic}")
         k = max(3, round(len(self.targets) / 3))
         return tuple(sorted(rng.sample(self.targets, k)))
 
@@ -92,6 +111,11 @@ class PlanItem:
 
     def window(self, year: int) -> tuple[date, date]:
         return date(year, *self.start), date(year, *self.end)
+
+
+def sample_year(year: int) -> int:
+    """The year of the sample ``year`` corresponds to (2026 for the plan year): what random draws are seeded by."""
+    return year - PLAN_YEAR + SAMPLE_YEAR
 
 
 def m(name: str, basis: str = "") -> Material:
@@ -146,8 +170,8 @@ FOOD_LAW = "《中华人民共和国食品安全法》"
 FLOOD = "《中华人民共和国防洪法》《中华人民共和国防汛条例》"
 FOREST_FIRE = "《森林防火条例》"
 FIRE_LAW = "《中华人民共和国消防法》"
-COUNTY_ASSESS = "县委办公室 县政府办公室《2026年度乡镇综合考核实施办法》"
-COUNTY_ASSESS_2025 = "县委办公室 县政府办公室《2025年度乡镇综合考核实施办法》"
+COUNTY_ASSESS = f"县委办公室 县政府办公室《{PLAN_YEAR}年度乡镇综合考核实施办法》"
+COUNTY_ASSESS_2025 = f"县委办公室 县政府办公室《{PREVIOUS_YEAR}年度乡镇综合考核实施办法》"
 
 # Legitimate materials (a law or regulation requires them to exist; asking to see them is not 留痕).
 FLOOD_ROSTER = m("防汛责任人名单", "《中华人民共和国防汛条例》")
@@ -181,7 +205,7 @@ _EMERGENCY: tuple[PlanItem, ...] = (
     _item(
         _YJ,
         ASSESSMENT,
-        "2026年度乡镇安全生产和消防工作考核",
+        f"{PLAN_YEAR}年度乡镇安全生产和消防工作考核",
         f"{SAFETY_LAW}《地方党政领导干部安全生产责任制规定》",
         ALL,
         "12-01~12-25",
@@ -2850,18 +2874,8 @@ _HAZCHEM_NAMES = (
 )
 
 
-def catalog_period(entry: CatalogEntry, today: date) -> str:
-    """The period a township submits now: "2026" for a yearly entry, "2026Q3" for the last full quarter."""
-    if entry.period == "quarter":
-        q = (today.month - 1) // 3  # the quarter just ended
-        return f"{today.year}Q{q}" if q else f"{today.year - 1}Q4"
-    if entry.period == "month":
-        return f"{today.year}-{today.month:02d}"
-    return str(today.year)
-
-
 def township_values(
-    entry: CatalogEntry, position: int, kind: str, seed: int = PLAN_YEAR
+    entry: CatalogEntry, position: int, kind: str, seed: int = SAMPLE_YEAR
 ) -> dict[str, object]:
     """Generated, plausible and internally consistent values of ``entry`` for one township (deterministic)."""
     rng = random.Random(f"{seed}:{entry.name}:{position}")

@@ -1,4 +1,4 @@
-"""Home-page sections for joint visits (loaded by InspectionsConfig.ready): a township's visits this month with their
+"""Home-page sections for joint visits (loaded by InspectionsConfig.ready): a township's visits of the next 30 days with their
 codes (一事一码), the visits a department leads that wait for findings, and for the county office the approved
 on-site items not merged yet.
 
@@ -73,10 +73,15 @@ SELECT v.id, v.day, d.name, i.code
  LIMIT 100"""  # noqa: S608
 
 
+# The township's home lists the joint visits of the next 30 days (at most LIMIT): what it has to prepare for,
+# whether or not the month turns in between; the calendar has the rest.
+AHEAD_DAYS = 30
+
+
 @provider(Role.TOWNSHIP_LEADER, Role.TOWNSHIP_STAFF)
 def township_visits(user: Any, grant: Grant) -> Section:
     today = timezone.localdate()
-    end = (today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    end = today + dt.timedelta(days=AHEAD_DAYS + 1)
     rows = _rows(
         _township_sql(), [grant.unit_id or 0, True, _db_day(today), _db_day(end), VisitStatus.CANCELLED.value]
     )
@@ -92,9 +97,9 @@ def township_visits(user: Any, grant: Grant) -> Section:
         for vid, (day, lead, codes) in list(visits.items())[:LIMIT]
     ]
     return Section(
-        title=_("本月联合督查"),
+        title=_("近期联合督查"),
         items=items,
-        empty=_("本月没有安排联合督查。没有事项码的检查，乡镇可以拒绝。"),
+        empty=_("今后 30 天没有安排联合督查。没有事项码的检查，乡镇可以拒绝。"),
         links=[
             (_("联合督查日历"), reverse("visits:calendar")),
             (_("本乡镇负担账本"), reverse("burden:ledger")),
@@ -144,6 +149,9 @@ SELECT COUNT(*)
   FROM {t["InspectionItem"]} i
   JOIN {t["InspectionPlan"]} p ON p.id = i.plan_id
  WHERE p.county_id = %s AND p.year = %s AND i.status = %s AND i.mode = %s AND i.code_revoked_at IS NULL
+   AND NOT EXISTS (
+       SELECT 1 FROM {t["MergeRun"]} s
+        WHERE s.county_id = %s AND s.year = %s AND s.active = %s AND s.created_at >= i.decided_at)
    AND i.id NOT IN (
        SELECT x.item_id FROM {t["MergeRun"]} r
          JOIN {t["JointVisit"]} v ON v.run_id = r.id
@@ -156,7 +164,19 @@ def county_merge(user: Any, grant: Grant) -> Section:
     year = timezone.localdate().year
     county = grant.unit_id or 0
     n = _rows(
-        _pending_sql(), [county, year, ItemStatus.APPROVED.value, Mode.ONSITE.value, county, year, True]
+        _pending_sql(),
+        [
+            county,
+            year,
+            ItemStatus.APPROVED.value,
+            Mode.ONSITE.value,
+            county,  # as visits.pending_count: an item the active run saw (window passed) waits for no merge
+            year,
+            True,
+            county,
+            year,
+            True,
+        ],
     )[0][0]
     items = []
     if n:

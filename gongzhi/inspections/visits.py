@@ -13,6 +13,15 @@ that already happened — marked done, or with findings recorded — are *kept*:
 their findings), and the (item, township) pairs they cover are left out of the new merge, so a re-merge never
 re-plans a visit a township already received and never loses a finding. Only pairs not yet in a kept visit are merged
 again.
+
+Never in the past
+-----------------
+A merge proposes days from today on (``today``, the local date unless given). Visits of the active run whose day is
+before today are kept like done ones (they took place, or were due: their findings may still come), so a re-merge
+leaves the past alone. Every other pair's window is clipped to start today; a pair whose window ended before today
+is not scheduled (its township was not visited in time) and is counted in ``stats["window_passed"]`` with its items,
+shown on the merge page as 窗口已过. The engines therefore only see windows with ``start <= end``. A past year has
+nothing left to schedule; the demo builds its year as the office merged it on 1 January (``today=``).
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from gongzhi.core.audit import audit_record
 from gongzhi.core.errors import NotFoundError, PermissionDeniedError, ServiceError
@@ -128,6 +138,17 @@ def _kept_visits(county: AdminUnit, year: int) -> list[int]:
     )
 
 
+def _past_visits(county: AdminUnit, year: int, today: dt.date) -> list[int]:
+    """Visits of the active run planned before today (not cancelled): held or due, their findings may still come;
+    a merge keeps them as they are."""
+    active = MergeRun.objects.filter(county=county, year=year, active=True)
+    return list(
+        JointVisit.objects.filter(run__in=active, day__lt=today)
+        .exclude(status=VisitStatus.CANCELLED)
+        .values_list("pk", flat=True)
+    )
+
+
 # ---- merging -------------------------------------------------------------------------------------------------------
 
 
@@ -196,8 +217,10 @@ def merge_run(
     exact_reference: bool = True,
     exact_budget_s: float | None = None,
     exact_time_s: float | None = None,
+    today: dt.date | None = None,
 ) -> MergeRun:
-    """Merge the county's approved on-site items of ``year`` into joint visits (the county office).
+    """Merge the county's approved on-site items of ``year`` into joint visits (the county office), on days from
+    ``today`` (default: the local date) on.
 
     ``method="heuristic"`` stores the fast heuristic's visits; with ``exact_reference`` CP-SAT also solves the
     townships small enough to finish within the budget, and the run records the optimum there and the heuristic's
@@ -225,6 +248,7 @@ def merge_run(
             budget=budget,
             per_t=per_t,
             t0=t0,
+            today=today or timezone.localdate(),
         )
     except IntegrityError as e:
         # Two merges of the same county-year at once: the second finds the first's active run.
@@ -242,6 +266,7 @@ def _merge(
     budget: float,
     per_t: float,
     t0: float,
+    today: dt.date,
 ) -> MergeRun:
     """The merge itself, in one transaction: the previous active run is locked and deactivated, kept visits move
     to the new run, new visits are written in bulk, one audit event."""
@@ -267,7 +292,7 @@ def _merge(
         )
     )
     targets = item_targets(((r[0], r[1]) for r in rows), townships)
-    kept = _kept_visits(county, y)
+    kept = sorted(set(_kept_visits(county, y)) | set(_past_visits(county, y, today)))
     covered = set(
         JointVisitItem.objects.filter(visit_id__in=kept).values_list("item_id", "visit__township_id")
     )
@@ -277,9 +302,13 @@ def _merge(
         InspectionItem.objects.filter(pk__in={i for i, _t in covered}).values_list("pk", "township_hours")
     )
     demands: list[engine.Demand] = []
+    passed: list[tuple[int, int]] = []  # (item, township) whose whole window is before today: not scheduled
     for pk, _all, dept, kind, comp, start, end, hours in rows:
         for tid in targets[pk]:
             if (pk, tid) in covered:
+                continue
+            if end < today:
+                passed.append((pk, tid))
                 continue
             demands.append(
                 engine.Demand(
@@ -287,7 +316,7 @@ def _merge(
                     township=townships[tid].code,
                     department=dept,
                     kind=kind,
-                    start=start,
+                    start=max(start, today),  # never a day in the past
                     end=end,
                     hours=float(hours),
                     comprehensive=comp,
@@ -379,6 +408,13 @@ def _merge(
         else _count(unmerged),
         "kept_visits": len(kept_rows),
         "kept_items": kept_demands,
+        "as_of": today.isoformat(),
+        "window_passed": {
+            "pairs": len(passed),
+            "n_items": len({i for i, _t in passed}),
+            "items": sorted({i for i, _t in passed})[:50],
+            "townships": len({t for _i, t in passed}),
+        },
         "per_township": per,
         "rules": {
             "max_items_per_visit": rules.max_items_per_visit,
@@ -956,11 +992,16 @@ def run_visits(run: MergeRun, *, alone: bool = False, township_id: int | None = 
 
 
 def pending_count(county_id: int, year: int) -> int:
-    """Approved on-site items of the year not in any visit of the active run (one query)."""
+    """Approved on-site items of the year that the active run has not seen: not in its visits and approved after
+    it was made (one query). An item the run saw but did not schedule (its window had passed, see the module
+    docstring) waits for no merge, so it is not counted."""
     active_items = JointVisitItem.objects.filter(
         visit__run__active=True, visit__run__county_id=county_id, visit__run__year=year
     ).values("item_id")
-    return approved_onsite_q(county_id, year).exclude(pk__in=active_items).count()
+    seen = MergeRun.objects.filter(
+        county_id=county_id, year=year, active=True, created_at__gte=OuterRef("decided_at")
+    )
+    return approved_onsite_q(county_id, year).exclude(pk__in=active_items).exclude(Exists(seen)).count()
 
 
 def approved_onsite_q(county_id: int, year: int) -> QuerySet[InspectionItem]:

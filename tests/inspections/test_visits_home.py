@@ -31,7 +31,7 @@ def test_home_sections(users: Any, tree: Any) -> None:
     past = visit(r, tree.t2, tree.dept, [a], day=today - dt.timedelta(days=3))
     item(tree.dept, topic="未合并", targets=[tree.t2], year=year)
     page = _client(users["township_staff"]).get("/").content.decode()
-    assert "本月联合督查" in page and a.code in page and b.code in page and "牵头：县住房和城乡建设局" in page
+    assert "近期联合督查" in page and a.code in page and b.code in page and "牵头：县住房和城乡建设局" in page
     page = _client(users["department_staff"]).get("/").content.decode()
     assert "待记录发现问题" in page and f"/visits/{past.pk}/findings/" in page
     past.status = VisitStatus.DONE
