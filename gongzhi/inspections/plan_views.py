@@ -705,8 +705,13 @@ def review_view(request: HttpRequest) -> HttpResponse:
         groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for v in views:
             groups[v["flag"].rule].append(v)
-        rows = [{"rule": r, "label": review.rule_label(r), "flags": g} for r, g in groups.items()]
     by_rule = (run.stats.get("by_rule", {}) if run else {}) or {}
+    if run is not None:
+        # A group's count is the rule's total in the run, as in the summary, not the flags on this page.
+        rows = [
+            {"rule": r, "label": review.rule_label(r), "flags": g, "total": by_rule.get(r, len(g))}
+            for r, g in groups.items()
+        ]
     return render(
         request,
         "inspections/plans/review.html",
