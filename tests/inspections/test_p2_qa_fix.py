@@ -229,3 +229,19 @@ def test_demo_sample_follows_the_current_year() -> None:
     topics = {it.topic for it in sample_plans.items_for(this)}
     assert f"{this}年度乡镇安全生产和消防工作考核" in topics
     assert all(it.window(this)[0].year == this for it in sample_plans.items_for(this))
+
+
+# ---- 9. the decisions table names the department next to its 序号 -----------------------------------------------------
+
+
+def test_decisions_table_shows_department_with_each_sequence_number(users: Any, tree: Any) -> None:
+    year = timezone.localdate().year
+    item(tree.dept, topic="甲部门事项", targets=[tree.t1], status="pending", year=year)
+    item(tree.dept2, topic="乙部门事项", targets=[tree.t1], status="pending", year=year)
+    page = (
+        _client(users["county_office"]).get(f"/inspections/decisions/?year={year}&show=all").content.decode()
+    )
+    assert "部门 · 序号" in page
+    for dept in (tree.dept, tree.dept2):
+        name = dept.short_name or dept.name
+        assert re.search(rf"<td>{re.escape(name)} · 1</td>", page), name
