@@ -14,7 +14,8 @@ township of the county.
   demands (留痕) are not counted; a data field met by a catalog reference (一表通) is not a request for a township
   that has submitted that value (a township that has not is still asked, so it still counts).
 - **After merging (合并后)**: the joint visits of the county-year's active merge run (cancelled visits excluded),
-  plus, one visit each, approved on-site items not yet merged. Hours are the visits' hours plus approved remote
+  plus, one visit each, approved on-site items not yet merged (approved after the run; an item the run saw and
+  left unscheduled because its window had passed is no visit). Hours are the visits' hours plus approved remote
   items' hours. A material asked by several items of one visit is handed over once. Forms and data fields are as
   after review (merging does not change data requests).
   A department's visits after merging are its share of the visits it takes part in (its items over the visit's
@@ -314,6 +315,7 @@ def _figures(county: AdminUnit, year: int) -> dict[str, Any]:
             "materials",
             "data_fields",
             "code_revoked_at",
+            "decided_at",
         )
     )
     # Named targets only: an all-township item is counted by the number of townships, not expanded into rows.
@@ -330,7 +332,8 @@ def _figures(county: AdminUnit, year: int) -> dict[str, Any]:
     remote_by_town: dict[int, Figures] = defaultdict(Figures)
     remote_by_dept: dict[int, Figures] = defaultdict(Figures)
     onsite_pairs: dict[int, list[int]] = {}
-    for pk, dept, status, mode, hours, every, materials, data_fields, revoked in rows:
+    decided_at: dict[int, Any] = {}
+    for pk, dept, status, mode, hours, every, materials, data_fields, revoked, decided in rows:
         onsite = mode == Mode.ONSITE
         fields = [d for d in data_fields or () if isinstance(d, dict) and str(d.get("label", "")).strip()]
         mats_f = _materials(materials, reviewed=False)
@@ -347,6 +350,7 @@ def _figures(county: AdminUnit, year: int) -> dict[str, Any]:
             continue
         mats_r = _materials(materials, reviewed=True)
         approved[pk] = (dept, onsite, hours, mats_r)
+        decided_at[pk] = decided
         refs = [_ref_key(d["ref"]) for d in fields if isinstance(d.get("ref"), dict)]
         base = Figures(int(onsite), hours, 0, len(fields) - len(refs), len(mats_r))
         if onsite:
@@ -432,8 +436,12 @@ def _figures(county: AdminUnit, year: int) -> dict[str, Any]:
                 share = sum((item_hours.get(i, ZERO) for i in its), ZERO)
                 df.hours += hours * share / total_h if total_h else hours / len(by_dept)
                 df.materials += len({m for i in its for m in item_mats.get(i, [])})
-        # Approved on-site pairs not merged yet: one visit each.
+        # Approved on-site pairs not merged yet: one visit each. Pairs the run saw and did not schedule (approved
+        # before it, their window had passed: visits.merge_run) are not a visit anyone will make.
         for pk, tids in onsite_pairs.items():
+            seen = decided_at.get(pk)
+            if seen is not None and seen <= run.created_at:
+                continue
             dept, _on, hours, mats = approved[pk]
             for t in tids:
                 if (pk, t) in in_visit:

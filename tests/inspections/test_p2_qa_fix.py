@@ -10,7 +10,7 @@ from typing import Any
 from django.test import Client
 from django.utils import timezone
 
-from gongzhi.inspections import datacatalog, sample_plans, visits
+from gongzhi.inspections import datacatalog, ledger, sample_plans, visits
 from gongzhi.inspections.models import (
     CatalogSubscription,
     InspectionItem,
@@ -123,6 +123,9 @@ def test_merge_never_schedules_a_day_in_the_past(users: Any, tree: Any) -> None:
     assert visits.pending_count(tree.county.pk, year) == 0
     page = _client(users["county_office"]).get(f"/visits/merge/?county={tree.county.code}&year={year}")
     assert "窗口已过" in page.content.decode()
+    # Nor is it a visit in the burden ledger: after merging is what the run scheduled.
+    led = ledger.build_ledger(user=users["county_office"], county=tree.county, year=year)
+    assert led.total.merged is not None and led.total.merged.visits == made.visits_after == 2
 
 
 def test_re_merge_keeps_the_past_and_plans_only_from_today(users: Any, tree: Any) -> None:
