@@ -282,6 +282,10 @@ def test_township_leader_home_in_english_and_back(users: dict[str, User]) -> Non
         "Duty lists",
         "Task gate",
         "Summons and report-in",
+        "Verify an item code",
+        "Data catalog",
+        "Joint visits",
+        "Burden ledger",
         "Residents",
         "Import & export",
     ], labels

@@ -15,14 +15,17 @@ pytestmark = pytest.mark.e2e
 
 STAFF_NAV = ["首页", "行政区划", "部门", "干部", "企业与社会组织", "履职清单"]
 P1_NAV = ["任务准入", "吹哨报到"]
+# P2: departments and county organs see the plans; a township checks item codes instead.
+P2_NAV = ["督查检查考核", "一表通", "联合督查", "减负账本"]
+P2_TOWNSHIP_NAV = ["核验事项码", "一表通", "联合督查", "减负账本"]
 # role key -> (heading of the role block on the home page, exact navigation)
 ROLES: dict[str, tuple[str, list[str]]] = {
-    "county_office": ("县减负办 · 县委县政府办公室", [*STAFF_NAV, *P1_NAV, "导入导出"]),
-    "department_staff": ("县直部门 · 县住房和城乡建设局", [*STAFF_NAV, *P1_NAV]),
-    "township_leader": ("乡镇领导 · 东河镇", [*STAFF_NAV, *P1_NAV, "居民", "导入导出"]),
+    "county_office": ("县减负办 · 县委县政府办公室", [*STAFF_NAV, *P1_NAV, *P2_NAV, "导入导出"]),
+    "department_staff": ("县直部门 · 县住房和城乡建设局", [*STAFF_NAV, *P1_NAV, *P2_NAV]),
+    "township_leader": ("乡镇领导 · 东河镇", [*STAFF_NAV, *P1_NAV, *P2_TOWNSHIP_NAV, "居民", "导入导出"]),
     "village_committee": ("村（社区）两委 · 东河村", [*STAFF_NAV, "居民", "导入导出"]),
-    "discipline": ("纪委监委 · 县纪委监委", [*STAFF_NAV, *P1_NAV, "审计日志"]),
-    "admin": ("平台管理员", [*STAFF_NAV, *P1_NAV, "居民", "导入导出", "审计日志", "系统管理"]),
+    "discipline": ("纪委监委 · 县纪委监委", [*STAFF_NAV, *P1_NAV, *P2_NAV, "审计日志"]),
+    "admin": ("平台管理员", [*STAFF_NAV, *P1_NAV, *P2_NAV, "居民", "导入导出", "审计日志", "系统管理"]),
     "resident": ("居民 · 东河村", ["首页"]),
 }
 PHONE = "13900000001"
