@@ -22,9 +22,20 @@ township of the county.
   items: a visit of four items, one of them its own, counts 0.25), so the departments' figures add up to the
   county's; the page also shows how many visits it takes part in and leads. Its hours are its share of each visit
   (in proportion to its items' expected hours) plus its remote items.
+- **Awaiting a decision (待审核)**: items the county office has not decided yet — pending, or returned to the
+  department and not resubmitted (a resubmitted item is pending again). They are part of "as filed" (they were
+  asked) and shown separately as 待审核, but every before → after comparison leaves them out on *both* sides: the
+  cut is from *decided as filed* (as filed minus 待审核) to after merging. An undecided item is not burden removed
+  (it may still be approved), nor is it burden kept (it may be refused), so counting it either way would move the
+  headline without anything having been decided. Refused and withdrawn items are decided: they stay in as filed
+  and are burden the review removed; so does an approved item whose code was revoked.
 - **Year over year (同比)**: the previous year's figure after merging, or as filed if that year was never merged.
-- **Headline (压减比例)**: the cut in on-site visits (and hours) from as filed to after merging, against the policy
-  goal of at least 50% (``GOAL``). Not computed before the first merge.
+- **Headline (压减比例)**: the cut in on-site visits (and hours) from decided as filed to after merging (undecided
+  items excluded from both, see 待审核), against the policy goal of at least 50% (``GOAL``). Not computed before
+  the first merge, nor for a row with nothing decided (a department whose items all await a decision shows no cut).
+  Materials, forms and data fields are compared the same way (decided as filed → after review → after merging);
+  the headline and the township and department tables show the same three figures, so a township's headline and
+  its table row agree.
 
 Scope: the county office and the county organs see every row; a township its own row; a department its own row.
 """
@@ -61,6 +72,8 @@ from .permissions import COUNTY_READERS, TOWNSHIP_ROLES
 from .visits import county_townships, item_targets
 
 GOAL = 0.5
+# Not decided by the county office yet: left out of both sides of every cut (see the module docstring).
+UNDECIDED = frozenset({ItemStatus.PENDING, ItemStatus.RETURNED})
 ZERO = Decimal(0)
 STAGES = (
     ("filed", gettext_noop("按申报")),
@@ -84,9 +97,16 @@ RULES: tuple[str, ...] = (
         "部门口径：合并后的实地次数按该部门事项在每次联合督查中所占比例折算（4 个事项的联合督查中有 1 个是本部门的，计 0.25 次），"
         "各部门折算次数之和等于全县合并后次数；另列参与和牵头的次数。工时按其事项预计工时分摊，加非现场事项工时。"
     ),
+    gettext_noop(
+        "待审核：县督查检查考核办尚未作出决定的事项（待审核，以及退回修改后尚未重新报送的）。它们计入按申报，另列为待审核，"
+        "但不计入任何“之前 → 之后”的比较（两端都不计）：压减从“已决定的按申报”（按申报减待审核）算到合并后。"
+        "不予批准和已撤回的事项已有结论，仍计入按申报，属于审核压减的负担。"
+    ),
     gettext_noop("同比：上一年度合并后的数字；上一年度未合并的，用按申报的数字。"),
     gettext_noop(
-        "压减比例：实地督查次数（和工时）从按申报到合并后的减少比例；政策目标为不低于 50%。尚未合并时不计算。"
+        "压减比例：实地督查次数（和工时）从已决定的按申报（不含待审核）到合并后的减少比例；政策目标为不低于 50%。"
+        "尚未合并时不计算；事项全部待审核的部门或乡镇不计算。材料、表格和数据项同样按“已决定的按申报 → 审核后 → 合并后”比较，"
+        "页首和乡镇、部门表中的数字一致。"
     ),
 )
 
@@ -105,6 +125,15 @@ class Figures:
         self.forms += other.forms * times
         self.fields += other.fields * times
         self.materials += other.materials * times
+
+    def minus(self, other: Figures) -> Figures:
+        return Figures(
+            self.visits - other.visits,
+            self.hours - other.hours,
+            self.forms - other.forms,
+            self.fields - other.fields,
+            self.materials - other.materials,
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -129,18 +158,24 @@ class Row:
     filed: Figures = field(default_factory=Figures)
     reviewed: Figures = field(default_factory=Figures)
     merged: Figures | None = None
+    pending: Figures = field(default_factory=Figures)  # undecided items (part of filed)
     led: int = 0
     joined: int = 0  # departments: visits after merging it takes part in
     previous: Figures | None = None
     previous_basis: str | None = None  # "merged" | "filed"
 
     @property
+    def decided(self) -> Figures:
+        """As filed without the items still awaiting a decision: the 'before' of every cut."""
+        return self.filed.minus(self.pending)
+
+    @property
     def visits_cut(self) -> float | None:
-        return _cut(self.filed.visits, self.merged.visits) if self.merged is not None else None
+        return _cut(self.decided.visits, self.merged.visits) if self.merged is not None else None
 
     @property
     def hours_cut(self) -> float | None:
-        return _cut(self.filed.hours, self.merged.hours) if self.merged is not None else None
+        return _cut(self.decided.hours, self.merged.hours) if self.merged is not None else None
 
     @property
     def now(self) -> Figures:
@@ -177,6 +212,8 @@ class Row:
             "filed": self.filed.as_dict(),
             "reviewed": self.reviewed.as_dict(),
             "merged": self.merged.as_dict() if self.merged is not None else None,
+            "pending": self.pending.as_dict(),
+            "decided": self.decided.as_dict(),
             "led": self.led,
             "joined": self.joined,
             "previous": self.previous.as_dict() if self.previous is not None else None,
@@ -207,9 +244,13 @@ class Ledger:
         t = self.total
         return {
             "visits_filed": t.filed.visits,
+            "visits_pending": t.pending.visits,
+            "visits_decided": t.decided.visits,
             "visits_merged": t.merged.as_dict()["visits"] if t.merged is not None else None,
             "visits_cut": t.visits_cut,
             "hours_filed": float(t.filed.hours),
+            "hours_pending": float(t.pending.hours),
+            "hours_decided": float(t.decided.hours),
             "hours_merged": float(t.merged.hours) if t.merged is not None else None,
             "hours_cut": t.hours_cut,
             "goal": self.goal,
@@ -326,8 +367,10 @@ def _figures(county: AdminUnit, year: int) -> dict[str, Any]:
     town_r: dict[int, Figures] = defaultdict(Figures)
     dept_f: dict[int, Figures] = defaultdict(Figures)
     dept_r: dict[int, Figures] = defaultdict(Figures)
+    town_p: dict[int, Figures] = defaultdict(Figures)
+    dept_p: dict[int, Figures] = defaultdict(Figures)
     # All-township items without per-township differences, added to every township once at the end.
-    wide_f, wide_r, wide_remote = Figures(), Figures(), Figures()
+    wide_f, wide_r, wide_p, wide_remote = Figures(), Figures(), Figures(), Figures()
     approved: dict[int, tuple[int, bool, Decimal, list[str]]] = {}  # item -> (dept, onsite, hours, materials)
     remote_by_town: dict[int, Figures] = defaultdict(Figures)
     remote_by_dept: dict[int, Figures] = defaultdict(Figures)
@@ -340,12 +383,19 @@ def _figures(county: AdminUnit, year: int) -> dict[str, Any]:
         one_f = Figures(int(onsite), hours, int(bool(fields)), len(fields), len(mats_f))
         tids = all_ids if every else targets[pk]
         n = len(tids)
+        undecided = status in UNDECIDED
         if every:
             wide_f.add(one_f)
+            if undecided:
+                wide_p.add(one_f)
         else:
             for t in tids:
                 town_f[t].add(one_f)
+                if undecided:
+                    town_p[t].add(one_f)
         dept_f[dept].add(one_f, n)
+        if undecided:
+            dept_p[dept].add(one_f, n)
         if status != ItemStatus.APPROVED or revoked is not None:
             continue
         mats_r = _materials(materials, reviewed=True)
@@ -380,6 +430,7 @@ def _figures(county: AdminUnit, year: int) -> dict[str, Any]:
     for t in townships:
         town_f[t].add(wide_f)
         town_r[t].add(wide_r)
+        town_p[t].add(wide_p)
         remote_by_town[t].hours += wide_remote.hours
         remote_by_town[t].materials += wide_remote.materials
 
@@ -462,8 +513,8 @@ def _figures(county: AdminUnit, year: int) -> dict[str, Any]:
     return {
         "townships": townships,
         "n_towns": n_towns,
-        "town": (town_f, town_r, town_m),
-        "dept": (dept_f, dept_r, dept_m),
+        "town": (town_f, town_r, town_m, town_p),
+        "dept": (dept_f, dept_r, dept_m, dept_p),
         "led": led,
         "joined": joined,
         "run": run,
@@ -471,8 +522,10 @@ def _figures(county: AdminUnit, year: int) -> dict[str, Any]:
     }
 
 
-def _row(rid: int, name: str, code: str, parts: tuple[Any, Any, Any], led: int = 0, joined: int = 0) -> Row:
-    f, r, m = parts
+def _row(
+    rid: int, name: str, code: str, parts: tuple[Any, Any, Any, Any], led: int = 0, joined: int = 0
+) -> Row:
+    f, r, m, p = parts
     return Row(
         rid,
         name,
@@ -480,6 +533,7 @@ def _row(rid: int, name: str, code: str, parts: tuple[Any, Any, Any], led: int =
         filed=f.get(rid, Figures()),
         reviewed=r.get(rid, Figures()),
         merged=(m.get(rid, Figures()) if m is not None else None),
+        pending=p.get(rid, Figures()),
         led=led,
         joined=joined,
     )
@@ -543,6 +597,7 @@ def build_ledger(*, user: Any, county: AdminUnit, year: Any) -> Ledger:
     for r in source:
         total.filed.add(r.filed)
         total.reviewed.add(r.reviewed)
+        total.pending.add(r.pending)
         if total.merged is not None and r.merged is not None:
             total.merged.add(r.merged)
         if r.previous is not None:
@@ -573,12 +628,18 @@ def ledger_xlsx(ledger: Ledger) -> bytes:
 
     wb = Workbook()
     bold = Font(bold=True)
-    header = ["名称"]
-    for _key, stage in STAGES:
-        header += [f"{stage}·{label}" for _k, label in _COLUMNS]
-    header += ["实地次数压减比例", "工时压减比例", "上年实地次数", "上年口径", "参与次数", "牵头次数"]
     sheets = [("按乡镇", ledger.townships), ("按部门", ledger.departments)]
     for n, (title, rows) in enumerate(sheets):
+        header = ["名称"]
+        for _key, stage in STAGES:
+            # A department's visits after merging are its share of the joint visits it takes part in.
+            merged_dept = _key == "merged" and title == "按部门"
+            header += [
+                f"{stage}·{label}" + ("（折算）" if merged_dept and k == "visits" else "")
+                for k, label in _COLUMNS
+            ]
+        header += ["实地次数压减比例", "工时压减比例", "上年实地次数", "上年口径", "参与次数", "牵头次数"]
+        header += [f"待审核·{label}" for _k, label in _COLUMNS]
         ws = wb.active if n == 0 else wb.create_sheet()
         ws.title = title
         ws.append(text_cells(ws, [f"{ledger.county.name} {ledger.year} 年基层负担账本（{title}）"]))
@@ -599,6 +660,8 @@ def ledger_xlsx(ledger: Ledger) -> bytes:
                 r.joined if title == "按部门" else None,
                 r.led if title == "按部门" else None,
             ]
+            pending = r.pending.as_dict()
+            cells += [pending[k] for k, _l in _COLUMNS]
             ws.append(text_cells(ws, cells))
         ws.column_dimensions["A"].width = 22
     ws = wb.create_sheet("口径说明")
@@ -609,10 +672,11 @@ def ledger_xlsx(ledger: Ledger) -> bytes:
             "本年度",
             "尚未合并"
             if h["visits_cut"] is None
-            else f"{h['visits_filed']} → {h['visits_merged']} 次，压减 {h['visits_cut'] * 100:.1f}%，"
-            + ("达标" if h["met"] else "未达标"),
+            else f"已决定的按申报 {h['visits_decided']} → 合并后 {h['visits_merged']} 次，"
+            f"压减 {h['visits_cut'] * 100:.1f}%，" + ("达标" if h["met"] else "未达标"),
         ]
     )
+    ws.append(["待审核", f"按申报 {h['visits_filed']} 次中 {h['visits_pending']} 次待审核，不计入压减"])
     for rule in RULES:
         ws.append(["口径", rule])
     ws.column_dimensions["B"].width = 120

@@ -233,3 +233,86 @@ def test_ledger_query_count_is_bounded(users: Any, tree: Any, django_assert_max_
     c = _client(users["county_office"])
     with django_assert_max_num_queries(30):
         assert c.get(f"/burden/?year={YEAR}").status_code == 200
+
+
+def test_undecided_items_are_left_out_of_both_sides_of_the_cut(
+    users: Any, tree: Any, year_of_plans: Any
+) -> None:
+    """A department whose items all await a decision (pending, or returned and not resubmitted) shows no cut, and
+    the county headline does not count them as cut; refused and withdrawn items stay as filed (burden removed)."""
+    from gongzhi.core.models import Department, DepartmentKind
+
+    wl = Department.objects.create(county=tree.county, name="县文化和旅游局", kind=DepartmentKind.FUNCTIONAL)
+    item(wl, topic="文旅检查", targets=[tree.t1, tree.t2], hours=2, status=ItemStatus.PENDING)
+    item(wl, topic="文旅复查", targets=[tree.t1], hours=3, status=ItemStatus.RETURNED)
+    item(wl, topic="文旅远程", targets=[tree.t2], hours=1, mode=Mode.REMOTE, status=ItemStatus.PENDING)
+    svc.merge_run(actor=users["county_office"], county=tree.county, year=YEAR, exact_reference=False)
+    led = lg.build_ledger(user=users["county_office"], county=tree.county, year=YEAR)
+    w = _by_name(led.departments)["县文化和旅游局"]
+    assert w.merged is not None
+    # Filed keeps what was asked; the three items are shown as 待审核 and nothing of them is "cut".
+    assert (w.filed.visits, w.pending.visits, w.pending.hours) == (3, 3, Decimal(8))
+    assert (w.reviewed.visits, w.merged.visits) == (0, 0)
+    assert w.decided.visits == 0 and w.visits_cut is None and w.hours_cut is None and w.met is None
+    # The county: 4 decided on-site visits as filed (one refused) → 2 after merging, as without the pending items.
+    head = led.headline()
+    assert (head["visits_filed"], head["visits_pending"], head["visits_decided"]) == (7, 3, 4)
+    assert head["visits_merged"] == 2 and head["visits_cut"] == 0.5
+    assert head["hours_pending"] == 8.0 and head["hours_decided"] == 18.0
+    assert head["hours_cut"] == (18 - 11.5) / 18  # t1 5.5 h + t2 4 h + c 2 h remote after merging
+    t1 = _by_name(led.townships)["东河镇"]
+    assert (t1.filed.visits, t1.pending.visits, t1.visits_cut) == (4, 2, 0.5)
+    # Once decided, the item counts: refused is burden removed, approved is still asked.
+    from gongzhi.inspections.models import InspectionItem
+
+    InspectionItem.objects.filter(plan__department=wl, topic="文旅复查").update(status=ItemStatus.REFUSED)
+    led = lg.build_ledger(user=users["county_office"], county=tree.county, year=YEAR)
+    w = _by_name(led.departments)["县文化和旅游局"]
+    assert (w.pending.visits, w.decided.visits, w.visits_cut) == (2, 1, 1.0)
+    assert led.headline()["visits_decided"] == 5 and led.headline()["visits_cut"] == 0.6
+    # A withdrawn item is decided too (the department took it back).
+    InspectionItem.objects.filter(plan__department=wl, topic="文旅检查").update(status=ItemStatus.WITHDRAWN)
+    led = lg.build_ledger(user=users["county_office"], county=tree.county, year=YEAR)
+    assert led.headline()["visits_pending"] == 0 and led.headline()["visits_decided"] == 7
+    # The page says so, with the rule, and the departments' share column is labelled 折算.
+    page = _client(users["county_office"]).get(f"/burden/?year={YEAR}").content.decode()
+    assert "按申报 7 次 → 合并后 2 次" in page and "合并后（折算）" in page and "待审核：" in page
+
+
+def test_pending_items_shown_on_the_page_and_export(users: Any, tree: Any, year_of_plans: Any) -> None:
+    item(tree.dept, topic="待定", targets=[tree.t1], hours=2, status=ItemStatus.PENDING)
+    svc.merge_run(actor=users["county_office"], county=tree.county, year=YEAR, exact_reference=False)
+    c = _client(users["county_office"])
+    page = c.get(f"/burden/?year={YEAR}").content.decode()
+    # 5 on-site visits filed, one awaiting a decision: the cut is 4 → 2, not 5 → 2.
+    assert (
+        "按申报 4 次 → 合并后 2 次，压减 50.0%" in page and "另有 1 次实地督查检查（2.0 小时）待审核" in page
+    )
+    wb = load_workbook(io.BytesIO(c.get(f"/burden/export.xlsx?year={YEAR}").content))
+    rows = list(wb["按乡镇"].iter_rows(values_only=True))
+    i = rows[1].index("待审核·实地次数")
+    by_name = {row[0]: row for row in rows[2:]}
+    assert by_name["东河镇"][i] == 1 and by_name["城关街道"][i] == 0 and by_name["合计"][i] == 1
+    assert by_name["合计"][rows[1].index("实地次数压减比例")] == 0.5
+    assert "合并后·实地次数（折算）" in list(wb["按部门"].iter_rows(values_only=True))[1]
+    body = c.get(f"/api/v1/burden?county={tree.county.code}&year={YEAR}").json()
+    assert body["headline"]["visits_cut"] == 0.5  # the API follows the same rule
+
+
+def test_headline_and_township_table_show_the_same_materials(
+    users: Any, tree: Any, year_of_plans: Any
+) -> None:
+    """A township's headline and its table row give the same three material figures (decided as filed → after
+    review → after merging), so the two never disagree for the same township."""
+    item(
+        tree.dept,
+        topic="待定",
+        targets=[tree.t1],
+        materials=[{"name": "方案", "basis": ""}],
+        status="pending",
+    )
+    svc.merge_run(actor=users["county_office"], county=tree.county, year=YEAR, exact_reference=False)
+    page = _client(users["township_staff"]).get(f"/burden/?year={YEAR}").content.decode()
+    # 东河镇: a (台账, 照片) + b (台账) decided = 3; 照片 struck → 2; 台账 handed over once in the joint visit → 1.
+    assert "索要材料 3 → 审核后 2（留痕材料已删去）→ 合并后 1" in page
+    assert "<td>3 → 2 → 1</td>" in page
