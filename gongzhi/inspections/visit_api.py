@@ -602,6 +602,9 @@ class BurdenRowOut(Schema):
     filed: FiguresOut
     reviewed: FiguresOut
     merged: FiguresOut | None
+    # Awaiting the county office (pending, or returned and not resubmitted): out of both sides of the cut.
+    pending: FiguresOut
+    decided: FiguresOut
     led: int
     joined: int
     previous: FiguresOut | None
@@ -614,9 +617,13 @@ class BurdenRowOut(Schema):
 
 class HeadlineOut(Schema):
     visits_filed: int
+    visits_pending: int
+    visits_decided: int
     visits_merged: float | None
     visits_cut: float | None
     hours_filed: float
+    hours_pending: float
+    hours_decided: float
     hours_merged: float | None
     hours_cut: float | None
     goal: float

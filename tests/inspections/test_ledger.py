@@ -297,6 +297,12 @@ def test_pending_items_shown_on_the_page_and_export(users: Any, tree: Any, year_
     assert "合并后·实地次数（折算）" in list(wb["按部门"].iter_rows(values_only=True))[1]
     body = c.get(f"/api/v1/burden?county={tree.county.code}&year={YEAR}").json()
     assert body["headline"]["visits_cut"] == 0.5  # the API follows the same rule
+    # ... and says what it left out, in the headline and on every row.
+    h = body["headline"]
+    assert (h["visits_pending"], h["visits_decided"]) == (1, h["visits_filed"] - 1)
+    assert body["total"]["pending"]["visits"] == 1
+    towns = c.get(f"/api/v1/burden/townships?county={tree.county.code}&year={YEAR}").json()
+    assert {t["name"]: t["pending"]["visits"] for t in towns["items"]} == {"东河镇": 1, "城关街道": 0}
 
 
 def test_headline_and_township_table_show_the_same_materials(
