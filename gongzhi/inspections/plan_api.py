@@ -643,14 +643,14 @@ class VerifyOut(Schema):
 
 
 @router.get(
-    "/codes/{code}", auth=None, response=VerifyOut, summary="核验事项码（公开，无需登录；限制查询频率）"
+    "/codes/{item_code}", auth=None, response=VerifyOut, summary="核验事项码（公开，无需登录；限制查询频率）"
 )
-def code_verify(request: HttpRequest, code: str) -> Any:
+def code_verify(request: HttpRequest, item_code: str) -> Any:
     from .plan_views import record_miss, throttled, verify_lookup
 
     if throttled(request):
         raise Throttled()
-    result = verify_lookup(code)
+    result = verify_lookup(item_code)
     if result["state"] == "malformed" or result["state"] == "empty":
         record_miss(request)
         raise NotFoundError("事项码格式不正确（可能输错了一位），请核对；仍查不到的，请拒绝并向县减负办反映")

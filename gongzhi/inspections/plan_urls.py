@@ -31,7 +31,7 @@ urlpatterns = [
 verify_urlpatterns = (
     [
         path("", v.verify_view, name="form"),
-        path("<str:code>/", v.verify_view, name="code"),
+        path("<str:item_code>/", v.verify_view, name="code"),
     ],
     "verify",
 )

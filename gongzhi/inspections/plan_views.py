@@ -937,8 +937,8 @@ def verify_lookup(raw: str) -> dict[str, Any]:
 
 @never_cache
 @require_GET
-def verify_view(request: HttpRequest, code: str = "") -> HttpResponse:
-    raw = code or request.GET.get("code", "")
+def verify_view(request: HttpRequest, item_code: str = "") -> HttpResponse:
+    raw = item_code or request.GET.get("code", "")
     ctx: dict[str, Any] = {"typed": raw[:64]}
     status = 200
     if raw.strip():

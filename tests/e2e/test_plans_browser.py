@@ -11,14 +11,14 @@ from playwright.sync_api import expect
 
 from gongzhi.inspections import codes
 from gongzhi.inspections.models import InspectionItem, ItemStatus
-from tests.e2e.conftest import browser, no_horizontal_overflow, shot, web  # noqa: F401 (fixtures)
+from tests.inspections.factories import YEAR, make_plan
 
-from .factories import YEAR, make_plan
+from .conftest import no_horizontal_overflow, shot
 
 pytestmark = pytest.mark.e2e
 
 
-def test_department_adds_an_item_and_files_on_a_phone(web: Any, users: Any, tree: Any) -> None:  # noqa: F811
+def test_department_adds_an_item_and_files_on_a_phone(web: Any, users: Any, tree: Any) -> None:
     make_plan(users["department_staff"], tree.dept, items=[])
     page = web.new_page("phone", user=users["department_staff"])
     page.goto("/inspections/")
@@ -41,7 +41,7 @@ def test_department_adds_an_item_and_files_on_a_phone(web: Any, users: Any, tree
     shot(page, "plans-filed-phone")
 
 
-def test_county_office_approves_clean_items_from_home_in_two_clicks(web: Any, users: Any, tree: Any) -> None:  # noqa: F811
+def test_county_office_approves_clean_items_from_home_in_two_clicks(web: Any, users: Any, tree: Any) -> None:
     make_plan(
         users["department_staff"],
         tree.dept,
@@ -60,7 +60,7 @@ def test_county_office_approves_clean_items_from_home_in_two_clicks(web: Any, us
     shot(page, "plans-flagged-item")
 
 
-def test_township_checks_a_code_on_a_phone_without_signing_in(web: Any, users: Any, tree: Any) -> None:  # noqa: F811
+def test_township_checks_a_code_on_a_phone_without_signing_in(web: Any, users: Any, tree: Any) -> None:
     from django.core.cache import cache
 
     cache.clear()
