@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from gongzhi.engines.inspection_review import FLAG_CODES
 from gongzhi.engines.visit_merge import UNMERGED_CODES, VISIT_CODES
@@ -71,7 +72,8 @@ def _towns(p: Mapping[str, Any], ctx: _Ctx, listed: Iterable[str] = ()) -> str:
         return _("全部乡镇（%(n)s 个）") % {"n": n}
     names = [ctx.town(t) for t in list(listed or p.get("townships") or [])[:_TOWNS_SHOWN]]
     if not names:
-        return _("%(n)s 个乡镇") % {"n": n}
+        # Shares its msgid with a plural entry (duties/reports.html): ngettext, or English reads "3 township".
+        return ngettext("%(n)s 个乡镇", "%(n)s 个乡镇", n) % {"n": n}
     more = _("等") if n > len(names) else ""
     return _("%(n)s 个乡镇（%(names)s%(more)s）") % {"n": n, "names": _join(names), "more": more}
 

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from gongzhi.core.errors import PermissionDeniedError, ServiceError, authenticated_user
@@ -49,7 +50,8 @@ def ledger_view(request: HttpRequest) -> HttpResponse:
             "ledger": ledger,
             "head": head,
             "counties": counties,
-            "rules": lg.RULES,
+            # Translated here: {% translate var %} would look a "50%" rule up as "50%%" and miss it.
+            "rules": [gettext(r) for r in lg.RULES],
             "stages": lg.STAGES,
             "goal_pct": round(lg.GOAL * 100),
             "cut_pct": head["visits_cut"] * 100 if head["visits_cut"] is not None else None,

@@ -322,3 +322,14 @@ def test_headline_and_township_table_show_the_same_materials(
     # 东河镇: a (台账, 照片) + b (台账) decided = 3; 照片 struck → 2; 台账 handed over once in the joint visit → 1.
     assert "索要材料 3 → 审核后 2（留痕材料已删去）→ 合并后 1" in page
     assert "<td>3 → 2 → 1</td>" in page
+
+
+def test_counting_rules_are_translated_in_english(users: Any, tree: Any) -> None:
+    """Every 口径说明 rule reads in English, the one with "50%" in it too ({% translate var %} missed it)."""
+    c = _client(users["county_office"])
+    c.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    page = c.get(f"/burden/?year={YEAR}").content.decode()
+    rules = page[page.index('id="rules"') :]
+    rules = rules[: rules.index("</details>")]
+    assert "Cut: the reduction in on-site visits" in rules
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in rules), rules
