@@ -122,11 +122,7 @@ def township_catalog_due(user: Any, grant: Grant) -> Section | None:
     if not grant.unit_id:
         return None
     today = timezone.localdate()
-    rows = list(
-        datacatalog.owed_entries(grant.unit_id, grant.unit_prefix, today).values_list("pk", "name", "period")[
-            :LIMIT
-        ]
-    )
+    rows = datacatalog.owed_entries(grant.unit_id, grant.unit_prefix, today, limit=LIMIT)
     if not rows:
         return None
     return Section(
