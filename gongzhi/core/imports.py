@@ -797,9 +797,12 @@ def _read_xlsx(data: bytes) -> _Book:
     return _Book(names, load)
 
 
-def _read_csv(data: bytes) -> _Book:
+def csv_rows(data: bytes, *, not_text: str = "CSV 文件包含无效字符（可能不是文本文件）") -> list[list[Any]]:
+    """The rows of a CSV upload as people's spreadsheets save it: UTF-16 (Excel's "Unicode 文本"), UTF-8 with or
+    without BOM, or GBK/GB18030 (Chinese Excel and WPS); comma- or tab-separated. Shared by every importer; each keeps
+    its own row cap. Raises ``ImportFailed`` with a Chinese message (``not_text`` for a binary file)."""
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        text = data.decode("utf-16")  # Excel's "Unicode 文本"
+        text = data.decode("utf-16")
     else:
         try:
             text = data.decode("utf-8-sig")
@@ -810,13 +813,17 @@ def _read_csv(data: bytes) -> _Book:
             except UnicodeDecodeError as e:
                 raise _fail("无法识别 CSV 文件的编码，请另存为 UTF-8 或 GBK 编码的 CSV") from e
     if "\x00" in text:
-        raise _fail("CSV 文件包含无效字符（可能不是文本文件）")
+        raise _fail(not_text)
     first = text.split("\n", 1)[0]
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
     try:
-        rows = [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+        return [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
     except csv.Error as e:
         raise _fail(f"CSV 文件格式错误：{e}") from e
+
+
+def _read_csv(data: bytes) -> _Book:
+    rows = csv_rows(data)
     return _Book([""], lambda _name: rows, is_csv=True)
 
 

@@ -15,7 +15,6 @@ without the prefix in the category's own sheet (``printed_number``).
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import os
@@ -34,7 +33,7 @@ from django.db.models import Max
 
 from gongzhi.core.audit import audit_record
 from gongzhi.core.errors import PermissionDeniedError, ServiceError
-from gongzhi.core.imports import XLSX_MAX_COLUMNS, ImportFailed, RowError, check_xlsx
+from gongzhi.core.imports import XLSX_MAX_COLUMNS, ImportFailed, RowError, check_xlsx, csv_rows
 from gongzhi.core.models import AdminUnit, Department, Level
 
 from .models import Category, DutyItem, DutyItemAssist, DutyList, ListStatus
@@ -667,24 +666,7 @@ def _too_many(n: int, sheet: str = "") -> ImportFailed:
 
 
 def _read_csv(data: bytes) -> RawSheet:
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        text = data.decode("utf-16")  # Excel's "Unicode 文本"
-    else:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                text = data.decode("gb18030")  # GBK, as Chinese Excel and WPS save CSV
-            except UnicodeDecodeError as e:
-                raise _fail("无法识别 CSV 文件的编码，请另存为 UTF-8 或 GBK 编码的 CSV") from e
-    if "\x00" in text:
-        raise _fail("文件不是文本格式的 CSV（也不是 Excel 工作簿）")
-    first = text.split("\n", 1)[0]
-    delimiter = "\t" if first.count("\t") > first.count(",") else ","
-    try:
-        rows: list[list[Any]] = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as e:
-        raise _fail(f"CSV 文件格式错误：{e}") from e
+    rows = csv_rows(data, not_text="文件不是文本格式的 CSV（也不是 Excel 工作簿）")
     if len(rows) > max_rows() + HEADER_SCAN_ROWS:
         raise _too_many(len(rows))
     width = max((len(r) for r in rows[:HEADER_SCAN_ROWS]), default=0)
