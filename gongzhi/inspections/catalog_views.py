@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -22,22 +22,10 @@ from gongzhi.core.models import AdminUnit, Department, DepartmentKind
 
 from . import datacatalog as cat
 from .models import CatalogEntry, Period
+from .plan_views import int_or_none, see_other
 
 PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _see_other(url: str) -> HttpResponseRedirect:
-    resp = HttpResponseRedirect(url)
-    resp.status_code = 303
-    return resp
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _entry(request: HttpRequest, entry_id: int) -> CatalogEntry:
@@ -126,7 +114,7 @@ def new_view(request: HttpRequest) -> HttpResponse:
             description=request.POST.get("description", ""),
             period=request.POST.get("period", ""),
             fields=cat.parse_field_lines(request.POST.get("fields", "")),
-            owner_department_id=_int(request.POST.get("owner_department")),
+            owner_department_id=int_or_none(request.POST.get("owner_department")),
         )
     except PermissionDeniedError as e:
         raise PermissionDenied(e.message) from e
@@ -135,14 +123,14 @@ def new_view(request: HttpRequest) -> HttpResponse:
             request, "inspections/catalog/new.html", _new_context(user, request.POST, e.message), status=400
         )
     messages.success(request, _("数据集已设立，乡镇可以报送了"))
-    return _see_other(reverse("catalog:detail", args=[entry.pk]))
+    return see_other(reverse("catalog:detail", args=[entry.pk]))
 
 
 def _township(
     request: HttpRequest, user: Any, entry: CatalogEntry
 ) -> tuple[AdminUnit | None, list[AdminUnit]]:
     townships = cat.my_townships(user, entry.county)
-    wanted = _int(request.POST.get("township") or request.GET.get("township"))
+    wanted = int_or_none(request.POST.get("township") or request.GET.get("township"))
     chosen = next((t for t in townships if t.pk == wanted), townships[0] if townships else None)
     return chosen, townships
 
@@ -248,7 +236,7 @@ def submit_view(request: HttpRequest, entry_id: int) -> HttpResponse:
         request, _("已报送 %(period)s 期数据，各订阅部门直接取用，不再另行要求填报") % {"period": sub.period}
     )
     url = reverse("catalog:detail", args=[entry.pk]) + f"?township={township.pk}&period={quote(sub.period)}"
-    return _see_other(url)
+    return see_other(url)
 
 
 @login_required
@@ -262,7 +250,7 @@ def subscribe_view(request: HttpRequest, entry_id: int) -> HttpResponse:
             actor=user,
             entry_id=entry.pk,
             subscribe=subscribe,
-            department_id=_int(request.POST.get("department")),
+            department_id=int_or_none(request.POST.get("department")),
         )
     except PermissionDeniedError as e:
         raise PermissionDenied(e.message) from e
@@ -270,7 +258,7 @@ def subscribe_view(request: HttpRequest, entry_id: int) -> HttpResponse:
         ctx = _detail_context(request, user, entry, error=e.message)
         return render(request, "inspections/catalog/detail.html", ctx, status=400)
     messages.success(request, _("已订阅，可以查看各乡镇报送的数据") if subscribe else _("已取消订阅"))
-    return _see_other(reverse("catalog:detail", args=[entry.pk]))
+    return see_other(reverse("catalog:detail", args=[entry.pk]))
 
 
 @login_required
@@ -286,7 +274,7 @@ def active_view(request: HttpRequest, entry_id: int) -> HttpResponse:
     except NotFoundError as e:
         raise Http404 from e
     messages.success(request, _("数据集已恢复使用") if active else _("数据集已停用，已报送的数据仍可查看"))
-    return _see_other(reverse("catalog:detail", args=[entry.pk]))
+    return see_other(reverse("catalog:detail", args=[entry.pk]))
 
 
 @login_required

@@ -50,7 +50,7 @@ def see_other(to: str, *args: Any) -> HttpResponseRedirect:
     return resp
 
 
-def _int(value: Any) -> int | None:
+def int_or_none(value: Any) -> int | None:
     try:
         return int(value)
     except (TypeError, ValueError):
@@ -58,7 +58,7 @@ def _int(value: Any) -> int | None:
 
 
 def _year(request: HttpRequest) -> int:
-    y = _int(request.GET.get("year"))
+    y = int_or_none(request.GET.get("year"))
     this = timezone.localdate().year
     return y if y is not None and 2000 <= y <= this + 1 else this
 
@@ -122,7 +122,7 @@ def flag_views(flags: Sequence[ReviewFlag], user: Any) -> list[dict[str, Any]]:
 def plan_list_view(request: HttpRequest) -> HttpResponse:
     user = authenticated_user(request)
     year = _year(request)
-    department_id = _int(request.GET.get("department"))
+    department_id = int_or_none(request.GET.get("department"))
     status = request.GET.get("status", "")
     if status not in plans.PLAN_STATUS_FILTERS:
         status = ""
@@ -177,7 +177,10 @@ def plan_create_view(request: HttpRequest) -> HttpResponse:
     ctx: dict[str, Any] = {"departments": departments, "years": [this + 1, this], "values": {"year": this}}
     if request.method == "GET":
         return render(request, "inspections/plans/create.html", ctx)
-    values = {"year": _int(request.POST.get("year")), "department": _int(request.POST.get("department"))}
+    values = {
+        "year": int_or_none(request.POST.get("year")),
+        "department": int_or_none(request.POST.get("department")),
+    }
     try:
         plan = plans.plan_create(
             actor=user,
@@ -301,7 +304,7 @@ def _form_values(item: InspectionItem | None, post: Any = None) -> dict[str, Any
             "comprehensive": post.get("comprehensive") == "on",
             "basis": post.get("basis", ""),
             "scope": post.get("scope", "all"),
-            "townships": {i for i in (_int(v) for v in post.getlist("townships")) if i is not None},
+            "townships": {i for i in (int_or_none(v) for v in post.getlist("townships")) if i is not None},
             "mode": post.get("mode", Mode.ONSITE),
             "township_hours": post.get("township_hours", ""),
             "materials": post.get("materials", ""),
@@ -613,7 +616,7 @@ def import_view(request: HttpRequest) -> HttpResponse:
             file_name=upload.name or "plan.xlsx",
             data=upload.read(),
             year=request.POST.get("year") or None,
-            department_id=_int(request.POST.get("department")),
+            department_id=int_or_none(request.POST.get("department")),
         )
     except PermissionDeniedError as e:
         raise _denied(e) from e
@@ -634,10 +637,12 @@ def import_view(request: HttpRequest) -> HttpResponse:
 def export_view(request: HttpRequest) -> HttpResponse:
     user = authenticated_user(request)
     year = _year(request)
-    plan_id = _int(request.GET.get("plan"))
+    plan_id = int_or_none(request.GET.get("plan"))
     try:
         qs = plans.plan_list(
-            user=user, year=None if plan_id else year, department_id=_int(request.GET.get("department"))
+            user=user,
+            year=None if plan_id else year,
+            department_id=int_or_none(request.GET.get("department")),
         )
     except PermissionDeniedError as e:
         raise _denied(e) from e
@@ -674,7 +679,7 @@ def template_view(request: HttpRequest) -> HttpResponse:
 def _county(request: HttpRequest, counties: list[AdminUnit]) -> AdminUnit:
     if not counties:
         raise PermissionDenied(_("审查结果由县减负办和县级机关查看"))
-    wanted = _int(request.GET.get("county") or request.POST.get("county"))
+    wanted = int_or_none(request.GET.get("county") or request.POST.get("county"))
     return next((c for c in counties if c.pk == wanted), counties[0])
 
 

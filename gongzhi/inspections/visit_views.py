@@ -16,7 +16,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -29,23 +29,11 @@ from gongzhi.core.models import AdminUnit, Level
 from . import visits as svc
 from .models import JointVisit, MergeRun, VisitStatus
 from .permissions import can_manage_county
+from .plan_views import int_or_none, see_other
 from .visits import explain
 
 PAGE_SIZE = 50
 WEEKDAYS = ("一", "二", "三", "四", "五", "六", "日")
-
-
-def _see_other(url: str) -> HttpResponseRedirect:
-    resp = HttpResponseRedirect(url)
-    resp.status_code = 303
-    return resp
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _month(value: str | None) -> dt.date:
@@ -74,7 +62,7 @@ def _visit_rows(visits: Any) -> list[dict[str, Any]]:
 def calendar_view(request: HttpRequest) -> HttpResponse:
     user = authenticated_user(request)
     month = _month(request.GET.get("month"))
-    township_id = _int(request.GET.get("township"))
+    township_id = int_or_none(request.GET.get("township"))
     led = request.GET.get("led") == "1"
     try:
         qs = svc.visit_list(user=user, month=month, township_id=township_id, led=led)
@@ -203,7 +191,7 @@ def findings_view(request: HttpRequest, visit_id: int) -> HttpResponse:
         else:
             done = request.POST.get("done") == "1"
             messages.success(request, _("已记录并标记为完成") if done else _("已保存发现问题"))
-            return _see_other(reverse("visits:detail", args=[v.pk]))
+            return see_other(reverse("visits:detail", args=[v.pk]))
         values = {
             i.pk: (
                 request.POST.get(f"text_{i.pk}", ""),
@@ -249,9 +237,9 @@ def finding_close_view(request: HttpRequest, finding_id: int) -> HttpResponse:
         from .models import Finding
 
         visit_id = Finding.objects.filter(pk=finding_id).values_list("visit_id", flat=True).first()
-        return _see_other(reverse("visits:detail", args=[visit_id]))
+        return see_other(reverse("visits:detail", args=[visit_id]))
     messages.success(request, _("已重新打开") if reopen else _("已确认整改到位"))
-    return _see_other(reverse("visits:detail", args=[f.visit_id]))
+    return see_other(reverse("visits:detail", args=[f.visit_id]))
 
 
 # ---- merging -------------------------------------------------------------------------------------------------------
@@ -263,7 +251,7 @@ def _merge_target(request: HttpRequest, user: Any) -> tuple[AdminUnit, int, list
         raise PermissionDenied
     data = request.POST if request.method == "POST" else request.GET
     county = next((c for c in counties if c.code == data.get("county")), counties[0])
-    year = _int(data.get("year")) or timezone.localdate().year
+    year = int_or_none(data.get("year")) or timezone.localdate().year
     return county, year, counties
 
 
@@ -294,9 +282,9 @@ def merge_view(request: HttpRequest) -> HttpResponse:
                 _("已合并：实地督查由 %(before)s 次减为 %(after)s 次")
                 % {"before": made.visits_before, "after": made.visits_after},
             )
-            return _see_other(reverse("visits:merge") + f"?county={county.code}&year={year}")
+            return see_other(reverse("visits:merge") + f"?county={county.code}&year={year}")
     runs = list(svc.runs_of(county, year)[:20])
-    chosen = _int(request.GET.get("run"))
+    chosen = int_or_none(request.GET.get("run"))
     run: MergeRun | None = next((r for r in runs if r.pk == chosen), None) or next(
         (r for r in runs if r.active), None
     )

@@ -59,6 +59,7 @@ from .models import (
     VisitStatus,
 )
 from .permissions import COUNTY_READERS, TOWNSHIP_ROLES, can_manage_county, can_read_county
+from .plans import county_townships
 
 # Exact reference (CP-SAT): townships up to this many demands, at most this long each, within this budget per run.
 # The reference only needs the visits phase (the gap is in visits), which usually finishes in a fraction of the
@@ -95,15 +96,6 @@ def merge_rules(county: AdminUnit) -> engine.MergeRules:
     except (TypeError, ValueError):
         return engine.MergeRules()
     return rules
-
-
-def county_townships(county: AdminUnit) -> dict[int, AdminUnit]:
-    return {
-        u.pk: u
-        for u in AdminUnit.objects.filter(level=Level.TOWNSHIP, code__startswith=county.code[:6]).order_by(
-            "code"
-        )
-    }
 
 
 def approved_onsite(county: AdminUnit, year: int) -> QuerySet[InspectionItem]:
