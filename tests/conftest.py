@@ -1,13 +1,25 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from gongzhi.core.models import User
 from gongzhi.core.sms import MemorySender
 
 from .factories import Tree, build_tree, cadre, organization, resident
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the default language (zh-hans). A request through the test client runs LocaleMiddleware
+    in the test's own thread and leaves its language active afterwards, so a test that asked for an English page
+    made later tests in the same worker compare English strings with Chinese pages."""
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
 
 
 @pytest.fixture

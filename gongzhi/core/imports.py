@@ -1934,6 +1934,9 @@ def _columns(model: Any, fields: list[str]) -> str:
     return ", ".join(q(model._meta.get_field(f).column) for f in fields)
 
 
+_ANALYZE_AFTER = 1000
+
+
 def _insert_rows(model: Any, fields: list[str], rows: list[tuple[Any, ...]]) -> None:
     """Insert many rows without the ORM's per-value overhead (30,000 residents: seconds, not tens of seconds).
 
@@ -1949,6 +1952,11 @@ def _insert_rows(model: Any, fields: list[str], rows: list[tuple[Any, ...]]) -> 
             with cursor.cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
+            if len(rows) >= _ANALYZE_AFTER:
+                # Fresh statistics now rather than whenever autovacuum gets to it: with the table still counted as
+                # (nearly) empty, the next import's ``id_hash IN (…)`` lookups were planned as sequential scans
+                # (a re-import of 30,000 residents took 17 s instead of 2 s).
+                cursor.execute(f"ANALYZE {table}")
         else:
             marks = ", ".join(["%s"] * len(fields))
             for chunk in _chunks(rows, 5000):

@@ -437,9 +437,9 @@ def last_submission(entry: CatalogEntry, township: AdminUnit) -> DataSubmission 
 
 
 # Hand-written: it runs on every township home page, and building the ORM version (two correlated subqueries, one
-# OR branch per period kind) cost several milliseconds of Python per request (bench/http.py).
-_OWED_SQL = """
-SELECT e.id, e.name, e.period
+# OR branch per period kind) cost several milliseconds of Python per request (bench/http.py). The township home
+# (visit_home.py) runs it as one branch of a UNION ALL, hence the split into FROM/WHERE and parameters.
+OWED_FROM_WHERE = """
 FROM inspections_catalogentry e
 JOIN core_adminunit c ON c.id = e.county_id
 WHERE c.code LIKE %s AND e.active
@@ -450,8 +450,13 @@ WHERE c.code LIKE %s AND e.active
       AND d.period = CASE e.period WHEN 'once' THEN %s WHEN 'year' THEN %s WHEN 'quarter' THEN %s ELSE %s END
   )
 ORDER BY e.name, e.id
-LIMIT %s
 """
+
+
+def owed_params(township_id: int, county_prefix: str, today: dt.date | None = None) -> list[Any]:
+    """The parameters of ``OWED_FROM_WHERE``, in order."""
+    due = [due_period(p, today) for p in (Period.ONCE, Period.YEAR, Period.QUARTER, Period.MONTH)]
+    return [county_prefix[:6] + "%", township_id, *due]
 
 
 def owed_entries(
@@ -459,9 +464,11 @@ def owed_entries(
 ) -> list[tuple[int, str, str]]:
     """(id, name, period kind) of the county's active entries that a department subscribes to and whose due period
     (``due_period``) the township has not given yet: what its home page reminds it of. One query."""
-    due = [due_period(p, today) for p in (Period.ONCE, Period.YEAR, Period.QUARTER, Period.MONTH)]
     with connection.cursor() as cur:
-        cur.execute(_OWED_SQL, [county_prefix[:6] + "%", township_id, *due, limit])
+        cur.execute(
+            f"SELECT e.id, e.name, e.period {OWED_FROM_WHERE} LIMIT %s",
+            [*owed_params(township_id, county_prefix, today), limit],
+        )
         return [(int(pk), str(name), str(period)) for pk, name, period in cur.fetchall()]
 
 

@@ -1,6 +1,7 @@
 """Home-page sections for annual plans (loaded by InspectionsConfig.ready): the county office's items awaiting a
 decision with the newest review's flag counts, a department's returned items to fix, and for townships the link to
-check a code. At most two small indexed queries each; the township's costs none."""
+check a code. At most two small indexed queries each; the township's costs none (its 一表通 reminder shares the
+joint-visit query in visit_home.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,6 @@ from gongzhi.core.models import Role
 from gongzhi.core.roles import Grant
 from gongzhi.core.urlcache import reverse, reverse_ids
 
-from . import datacatalog
 from .models import InspectionItem, InspectionPlan, ItemStatus, PlanStatus, ReviewRun
 from .review import rule_label
 
@@ -112,29 +112,4 @@ def township_verify(user: Any, grant: Grant) -> Section:
         title=_("事项码核验"),
         empty=_("有人来督查检查考核时，请先核验事项码：查无此码或已撤销的，可以拒绝接待。"),
         links=[(_("核验事项码"), reverse("verify:form"))],
-    )
-
-
-@provider(Role.TOWNSHIP_LEADER, Role.TOWNSHIP_STAFF)
-def township_catalog_due(user: Any, grant: Grant) -> Section | None:
-    """一表通 data sets a department subscribes to whose due period this township has not given (one query);
-    nothing when all is given, so the home page stays short."""
-    if not grant.unit_id:
-        return None
-    today = timezone.localdate()
-    rows = datacatalog.owed_entries(grant.unit_id, grant.unit_prefix, today, limit=LIMIT)
-    if not rows:
-        return None
-    return Section(
-        title=_("一表通：待报送数据"),
-        items=[
-            Item(
-                text=name,
-                url=reverse_ids("catalog:detail", pk) + f"?period={datacatalog.due_period(period, today)}",
-                hint=_("应报 %(period)s 期数据：报送一次，各部门直接取用")
-                % {"period": datacatalog.due_period(period, today)},
-            )
-            for pk, name, period in rows
-        ],
-        links=[(_("一表通"), reverse("catalog:list"))],
     )

@@ -17,6 +17,8 @@ from gongzhi.core import backup, demo
 from gongzhi.core.audit import audit_record, audit_verify
 from gongzhi.core.models import AdminUnit, AuditEvent, AuditHead, Resident, User
 
+from ..demo_snapshot import demo_county
+
 pytestmark = pytest.mark.django_db
 
 
@@ -42,7 +44,7 @@ def _wipe() -> None:
 
 
 def _build() -> None:
-    demo.build_demo_county(scale=0.01)
+    demo_county(0.005)
     admin = User.objects.get(username="admin")
     # A row with a microsecond timestamp, an m2m with natural keys, and one more audit event.
     group = Group.objects.create(name="审核员")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import io
-import time
 from datetime import date, timedelta
 from typing import Any
 
 import openpyxl
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from gongzhi.core.errors import PermissionDeniedError
@@ -652,30 +652,41 @@ def test_cli_import(db, tree, tmp_path, capsys):
 # --- scale ---------------------------------------------------------------------------------------------------
 
 
-def test_thirty_thousand_residents_in_seconds(users, tree):
-    data = xlsx({"居民": [RES_HEAD, *res_rows(30_000)]})
-    t0 = time.perf_counter()
+def test_many_residents_created_unchanged_then_updated(users, tree):
+    """Past every batch boundary (900-row lookups, 5,000-row inserts); speed is measured by bench/roster_import.py."""
+    n = 6_000
+    data = xlsx({"居民": [RES_HEAD, *res_rows(n)]})
     result = import_file(actor=users["township_staff"], kind="residents", filename="big.xlsx", data=data)
-    elapsed = time.perf_counter() - t0
-    assert result.counts["residents"].created == 30_000
+    assert result.counts["residents"].created == n
     assert (
-        Resident.objects.filter(village=tree.v11, name__startswith="居民").count() == 30_001
+        Resident.objects.filter(village=tree.v11, name__startswith="居民").count() == n + 1
     )  # +1 from users
-    assert elapsed < 30, elapsed  # about 2 s on an idle 2-core machine; generous for loaded CI
-    t0 = time.perf_counter()
     again = import_file(actor=users["township_staff"], kind="residents", filename="big.xlsx", data=data)
-    assert again.counts["residents"].unchanged == 30_000
-    assert time.perf_counter() - t0 < 30
+    assert again.counts["residents"].unchanged == n
     # Every phone changes: only that column is rewritten (rewriting id_hash too took minutes on SQLite).
-    rows = res_rows(30_000)
+    rows = res_rows(n)
     for row in rows:
         row[3] = "139" + row[3][3:]
     data = xlsx({"居民": [RES_HEAD, *rows]})
-    t0 = time.perf_counter()
     changed = import_file(actor=users["township_staff"], kind="residents", filename="big.xlsx", data=data)
-    assert changed.counts["residents"].updated == 30_000
-    assert time.perf_counter() - t0 < 30
-    assert Resident.objects.get(name="居民29999").phone == "13900029999"
+    assert changed.counts["residents"].updated == n
+    assert Resident.objects.get(name=f"居民{n - 1}").phone == f"139{n - 1:08d}"
+    assert Resident.objects.filter(phone__startswith="138", name__startswith="居民").count() == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="planner statistics of PostgreSQL")
+def test_bulk_insert_refreshes_planner_statistics(users, tree):
+    """Without ANALYZE after the COPY the table still looks empty to the planner, and a re-import's id lookups ran as
+    sequential scans (30,000 residents: 17 s instead of under 1 s)."""
+    import_file(
+        actor=users["township_staff"],
+        kind="residents",
+        filename="r.xlsx",
+        data=xlsx({"居民": [RES_HEAD, *res_rows(1_500)]}),
+    )
+    with connection.cursor() as cur:
+        cur.execute("SELECT reltuples FROM pg_class WHERE relname = %s", [Resident._meta.db_table])
+        assert cur.fetchone()[0] >= 1_500
 
 
 # --- web page ------------------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from gongzhi.core import demo
 from gongzhi.core.models import User
 from gongzhi.duties import catalog
 from gongzhi.duties.models import (
@@ -20,11 +19,13 @@ from gongzhi.duties.models import (
     TaskContest,
 )
 
+from ..demo_snapshot import demo_county
+
 pytestmark = pytest.mark.django_db
 
 
 def test_demo_county_has_p1_examples() -> None:
-    demo.build_demo_county(scale=0.005)
+    demo_county(0.005)
     leader = User.objects.get(username="leader")
     home = leader.cadre.positions.get().unit
     assert DutyList.objects.filter(status="published").count() == 13  # 12 townships + the county template
@@ -47,7 +48,7 @@ def test_demo_county_has_p1_examples() -> None:
 
 
 def test_demo_staffing_office_login_sees_the_pending_adjustment(client: Any) -> None:
-    demo.build_demo_county(scale=0.005)
+    demo_county(0.005)
     client.force_login(User.objects.get(username="bianban"))
     page = client.get("/").content.decode()
     assert "待审批的动态调整申请" in page

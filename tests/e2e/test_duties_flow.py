@@ -71,9 +71,11 @@ class Demo:
 
 def build_demo() -> Demo:
     """The demo county as `gongzhi demo` builds it (small scale), and the demo township of the printed logins."""
-    from gongzhi.core.demo import DEMO_PASSWORD, build_demo_county
+    from gongzhi.core.demo import DEMO_PASSWORD
 
-    assert build_demo_county(scale=DEMO_SCALE)
+    from ..demo_snapshot import demo_county
+
+    assert demo_county(DEMO_SCALE)
     township = User.objects.get(username="leader").cadre.positions.get().unit
     assert township is not None
     return Demo(township=township, password=DEMO_PASSWORD)

@@ -30,6 +30,8 @@ from gongzhi.inspections.models import (
     ReviewRun,
 )
 
+from ..demo_snapshot import demo_county
+
 YEAR, PREVIOUS = sample_plans.PLAN_YEAR, sample_plans.PREVIOUS_YEAR
 
 
@@ -38,7 +40,7 @@ def built(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
     """One demo build for the whole module (it takes seconds), inside a transaction rolled back at the end; each
     test runs in a savepoint of it, so the tests see the same county and leave it as they found it."""
     with django_db_blocker.unblock(), transaction.atomic():
-        assert demo.build_demo_county(scale=0.005)
+        assert demo_county(0.005)
         yield
         transaction.set_rollback(True)
 
