@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.test import Client, override_settings
 from django.utils import translation
@@ -260,6 +261,24 @@ def test_login_page_in_english_and_back(db: Any) -> None:
     c.post("/i18n/setlang/", {"language": "zh-hans", "next": "/login/"})
     back = c.get("/login/").content.decode()
     assert 'lang="zh-hans"' in back and "登录共治平台" in back and "Sign in" not in back
+
+
+def test_browser_language_does_not_switch_the_platform(db: Any) -> None:
+    """Chinese first: an English browser (Accept-Language) still gets Chinese; only the switch (cookie) changes it."""
+    english_browser = Client(HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    r = english_browser.get("/login/")
+    html = r.content.decode()
+    assert 'lang="zh-hans"' in html and "登录共治平台" in html and "Sign in" not in html
+    assert r["Content-Language"] == "zh-hans" and "Cookie" in r["Vary"]
+    english_browser.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
+    assert 'lang="en"' in english_browser.get("/login/").content.decode()
+    # An unknown or forged cookie value falls back to Chinese.
+    forged = Client(HTTP_ACCEPT_LANGUAGE="en")
+    forged.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr<script>"
+    assert 'lang="zh-hans"' in forged.get("/login/").content.decode()
+    # The API answers in Chinese too (its error messages are Chinese by contract).
+    api = Client(HTTP_ACCEPT_LANGUAGE="en-US").get("/api/v1/units")
+    assert api.status_code == 401 and CJK.search(api.json()["message"])
 
 
 def test_township_leader_home_in_english_and_back(users: dict[str, User]) -> None:
