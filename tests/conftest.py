@@ -1,3 +1,5 @@
+"""Shared fixtures. The suite's date is set in ``tests/_today.py``, imported here before any test module loads."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -10,6 +12,7 @@ from django.utils import translation
 from gongzhi.core.models import User
 from gongzhi.core.sms import MemorySender
 
+from . import _today  # noqa: F401  (must run before test modules read the date)
 from .factories import Tree, build_tree, cadre, organization, resident
 
 

@@ -17,19 +17,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gongzhi.core.errors import NotFoundError, PermissionDeniedError, ServiceError, authenticated_user
 from gongzhi.core.models import AdminUnit, Department, DepartmentKind, Level
+from gongzhi.core.responses import int_or_none
 
 from . import lists
 from .models import AdjustmentAction, AdjustmentStatus, Category, DutyItem, DutyList, ListStatus
 from .permissions import can_apply_adjustment, can_manage_lists, can_view_unit_duties
 
 PAGE_SIZE = 50
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _get_list(user: Any, pk: int) -> DutyList:
@@ -324,7 +318,7 @@ def derive_view(request: HttpRequest, template_id: int) -> HttpResponse:
     chosen: set[int] = {t.pk for t in townships if t.pk not in with_list}
     effective = timezone.localdate().isoformat()
     if request.method == "POST":
-        chosen = {i for i in (_int(v) for v in request.POST.getlist("townships")) if i is not None}
+        chosen = {i for i in (int_or_none(v) for v in request.POST.getlist("townships")) if i is not None}
         effective = request.POST.get("effective_from", "") or effective
         try:
             made = lists.derive_from_template(

@@ -10,9 +10,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -20,19 +19,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gongzhi.core.errors import NotFoundError, PermissionDeniedError, ServiceError
 from gongzhi.core.models import AdminUnit, Level
+from gongzhi.core.responses import see_other
 
 from . import permissions as perms
 from . import summons as svc
 from .models import Ground, ReportKind, SummonsStatus
 
 PAGE_SIZE = 50
-
-
-def _see_other(name: str, query: str = "", **kwargs: Any) -> HttpResponseRedirect:
-    """POST-redirect-GET with 303 See Other: the follow-up is always a GET, whatever the browser or htmx."""
-    resp = HttpResponseRedirect(reverse(name, kwargs=kwargs or None) + (f"?{query}" if query else ""))
-    resp.status_code = 303
-    return resp
 
 
 def _htmx(request: HttpRequest) -> bool:
@@ -80,8 +73,8 @@ def _act(
         return _detail(request, summons_id, error=e.message, form=form, status=400)
     messages.success(request, done)
     if to_list:
-        return _see_other("summons:list")
-    return _see_other("summons:detail", summons_id=summons_id)
+        return see_other("summons:list")
+    return see_other("summons:detail", summons_id=summons_id)
 
 
 # --- list ---------------------------------------------------------------------------------------------------------
@@ -205,7 +198,7 @@ def new_view(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("已吹哨，被吹哨部门须在 %(m)s 分钟内报到") % {"m": s.ack_minutes})
             else:
                 messages.success(request, _("已提交，待乡镇主要领导签发"))
-            return _see_other("summons:detail", summons_id=s.pk)
+            return see_other("summons:detail", summons_id=s.pk)
     selected = request.POST.getlist("departments") if request.method == "POST" else None
     ctx = {
         "townships": svc.township_choices(request.user),
@@ -369,7 +362,7 @@ def settings_view(request: HttpRequest) -> HttpResponse:
             error = e.message
         else:
             messages.success(request, _("吹哨报到规则已保存"))
-            return _see_other("summons:settings", urlencode({"county": county.code}))
+            return see_other("summons:settings", query=urlencode({"county": county.code}))
     current = svc.summons_settings(request.user, county=county)
     if error:
         for g in current["ack_minutes"]:

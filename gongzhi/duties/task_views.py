@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gongzhi.core.errors import NotFoundError, PermissionDeniedError, ServiceError, authenticated_user
 from gongzhi.core.models import AdminUnit
+from gongzhi.core.responses import int_or_none
 
 from . import gate
 from .models import Category, DutyItem, TaskStatus
@@ -38,13 +39,6 @@ def _labelled(matches: Any) -> list[dict[str, Any]]:
         d["category_label"] = Category(d["category"]).label if d.get("category") in Category.values else ""
         out.append(d)
     return out
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 @login_required
@@ -99,15 +93,15 @@ def task_send_view(request: HttpRequest) -> HttpResponse:
         return render(request, "duties/tasks/send.html", _send_context(request, user, {"townships": []}))
     p = request.POST
     values: dict[str, Any] = {
-        "department": _int(p.get("department")),
-        "townships": [i for i in (_int(v) for v in p.getlist("townships")) if i is not None],
+        "department": int_or_none(p.get("department")),
+        "townships": [i for i in (int_or_none(v) for v in p.getlist("townships")) if i is not None],
         "title": p.get("title", ""),
         "content": p.get("content", ""),
         "basis": p.get("basis", ""),
         "deadline": p.get("deadline", ""),
         "expected_hours": p.get("expected_hours", ""),
         "resources_offered": p.get("resources_offered", ""),
-        "cited_item": _int(p.get("cited_item")),
+        "cited_item": int_or_none(p.get("cited_item")),
     }
     try:
         tasks = gate.task_send(
@@ -147,10 +141,10 @@ def task_preview_view(request: HttpRequest) -> HttpResponse:
     if not sender_departments(user):
         raise PermissionDenied
     p = request.POST
-    ids = [i for i in (_int(v) for v in p.getlist("townships")) if i is not None]
+    ids = [i for i in (int_or_none(v) for v in p.getlist("townships")) if i is not None]
     title, content = p.get("title", "").strip(), p.get("content", "").strip()
     township = gate.sendable_townships(user).filter(pk__in=ids).first() if ids else None
-    ctx: dict[str, Any] = {"township": township, "decision": None, "cited": _int(p.get("cited_item"))}
+    ctx: dict[str, Any] = {"township": township, "decision": None, "cited": int_or_none(p.get("cited_item"))}
     if township is not None and (title or content):
         decision, duty_list = gate.preview(
             township=township,
@@ -277,7 +271,7 @@ def cited_items_view(request: HttpRequest) -> HttpResponse:
     user = authenticated_user(request)
     if not sender_departments(user):
         raise PermissionDenied
-    township = gate.sendable_townships(user).filter(pk=_int(request.GET.get("township")) or 0).first()
+    township = gate.sendable_townships(user).filter(pk=int_or_none(request.GET.get("township")) or 0).first()
     duty_list = gate.current_list(township) if isinstance(township, AdminUnit) else None
     items = (
         DutyItem.objects.filter(duty_list=duty_list).only("id", "number", "name", "category")

@@ -19,10 +19,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gongzhi.core.errors import NotFoundError, PermissionDeniedError, ServiceError, authenticated_user
 from gongzhi.core.models import AdminUnit, Department, DepartmentKind
+from gongzhi.core.responses import int_or_none, see_other
 
 from . import datacatalog as cat
 from .models import CatalogEntry, Period
-from .plan_views import int_or_none, see_other
 
 PAGE_SIZE = 50
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

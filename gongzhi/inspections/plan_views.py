@@ -14,7 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from gongzhi.core.errors import NotFoundError, PermissionDeniedError, ServiceError, authenticated_user
 from gongzhi.core.imports import ImportFailed
 from gongzhi.core.models import AdminUnit, Department
+from gongzhi.core.responses import int_or_none, see_other
 
 from . import codes, planio, plans, review
 from .models import InspectionItem, InspectionPlan, ItemStatus, Kind, Mode, PlanStatus, ReviewFlag, ReviewRun
@@ -41,20 +42,6 @@ STATUS_CLASS = {
     ItemStatus.REFUSED: "refused",
     ItemStatus.WITHDRAWN: "withdrawn",
 }
-
-
-def see_other(to: str, *args: Any) -> HttpResponseRedirect:
-    """After a POST: 303 See Other to the page to show (a URL name with its arguments, or a path)."""
-    resp = HttpResponseRedirect(to if to.startswith("/") else reverse(to, args=args))
-    resp.status_code = 303
-    return resp
-
-
-def int_or_none(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _year(request: HttpRequest) -> int:

@@ -25,11 +25,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from gongzhi.core.errors import NotFoundError, PermissionDeniedError, ServiceError, authenticated_user
 from gongzhi.core.models import AdminUnit, Level
+from gongzhi.core.responses import int_or_none, see_other
 
 from . import visits as svc
 from .models import JointVisit, MergeRun, VisitStatus
 from .permissions import can_manage_county
-from .plan_views import int_or_none, see_other
 from .visits import explain
 
 PAGE_SIZE = 50
