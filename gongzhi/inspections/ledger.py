@@ -69,6 +69,7 @@ from .models import (
     VisitStatus,
 )
 from .permissions import COUNTY_READERS, TOWNSHIP_ROLES
+from .plans import check_year
 from .visits import county_townships, item_targets
 
 GOAL = 0.5
@@ -539,16 +540,6 @@ def _row(
     )
 
 
-def _check_year(year: Any) -> int:
-    try:
-        y = int(year)
-    except (TypeError, ValueError) as e:
-        raise ServiceError("invalid", "年度应为四位数字", {"field": "year"}) from e
-    if not 2000 <= y <= 2100:
-        raise ServiceError("invalid", "年度应在 2000 到 2100 之间", {"field": "year"})
-    return y
-
-
 def _rows(
     data: dict[str, Any], towns: set[int] | None, depts: set[int] | None, county: AdminUnit
 ) -> tuple[list[Row], list[Row]]:
@@ -569,7 +560,7 @@ def _rows(
 
 
 def build_ledger(*, user: Any, county: AdminUnit, year: Any) -> Ledger:
-    y = _check_year(year)
+    y = check_year(year)
     if county is None or county.level != Level.COUNTY:
         raise ServiceError("invalid", "县（区）不存在", {"field": "county"})
     scope, towns, depts = _scope(user, county)

@@ -59,7 +59,7 @@ from .models import (
     VisitStatus,
 )
 from .permissions import COUNTY_READERS, TOWNSHIP_ROLES, can_manage_county, can_read_county
-from .plans import county_townships
+from .plans import check_year, county_townships
 
 # Exact reference (CP-SAT): townships up to this many demands, at most this long each, within this budget per run.
 # The reference only needs the visits phase (the gap is in visits), which usually finishes in a fraction of the
@@ -144,16 +144,6 @@ def _past_visits(county: AdminUnit, year: int, today: dt.date) -> list[int]:
 # ---- merging -------------------------------------------------------------------------------------------------------
 
 
-def _check_year(year: Any) -> int:
-    try:
-        y = int(year)
-    except (TypeError, ValueError) as e:
-        raise ServiceError("invalid", "年度应为四位数字", {"field": "year"}) from e
-    if not 2000 <= y <= 2100:
-        raise ServiceError("invalid", "年度应在 2000 到 2100 之间", {"field": "year"})
-    return y
-
-
 def _exact(
     demands: list[engine.Demand],
     rules: engine.MergeRules,
@@ -224,7 +214,7 @@ def merge_run(
         if can_read_county(actor, county):
             raise PermissionDeniedError("联合督查由县减负办统一合并安排")
         raise NotFoundError("县（区）不存在或无权查看")
-    y = _check_year(year)
+    y = check_year(year)
     if method not in MergeRun.Method.values:
         raise ServiceError("invalid", "合并方法应为 heuristic 或 exact", {"field": "method"})
     budget = EXACT_BUDGET_S if exact_budget_s is None else exact_budget_s
