@@ -24,41 +24,25 @@ Exit status 0 = PASS, 1 = FAIL.
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import random
 import statistics
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
 from bench import _inspection_data as data  # noqa: E402
+from bench._timing import timed  # noqa: E402
 from gongzhi.engines import visit_merge as vm  # noqa: E402
 
 TARGET_S = 30.0
 TARGET_GAP = 0.02
-
-
-def timed(fn: Callable[[], Any], rounds: int = 1) -> tuple[float, float, Any]:
-    walls, cpus, out = [], [], None
-    for _ in range(rounds):
-        gc.collect()
-        gc.disable()
-        try:
-            w, c = time.perf_counter(), time.process_time()
-            out = fn()
-            walls.append(time.perf_counter() - w)
-            cpus.append(time.process_time() - c)
-        finally:
-            gc.enable()
-    return statistics.median(walls), statistics.median(cpus), out
 
 
 def report(name: str, wall: float, cpu: float, res: vm.MergeResult) -> None:

@@ -25,11 +25,9 @@ Exit status 0 = PASS, 1 = FAIL.
 from __future__ import annotations
 
 import argparse
-import gc
 import math
 import os
 import random
-import statistics
 import sys
 import time
 from collections.abc import Sequence
@@ -42,25 +40,10 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
 from bench import _inspection_data as data  # noqa: E402
+from bench._timing import timed  # noqa: E402
 from gongzhi.engines import inspection_review as ir  # noqa: E402
 
 TARGET_S = 10.0
-
-
-def timed(fn, rounds: int):  # type: ignore[no-untyped-def]
-    """Median wall and CPU seconds of ``rounds`` calls, and the last result (garbage collector paused)."""
-    walls, cpus, out = [], [], None
-    for _ in range(rounds):
-        gc.collect()
-        gc.disable()
-        try:
-            w, c = time.perf_counter(), time.process_time()
-            out = fn()
-            walls.append(time.perf_counter() - w)
-            cpus.append(time.process_time() - c)
-        finally:
-            gc.enable()
-    return statistics.median(walls), statistics.median(cpus), out
 
 
 def tokenise(year: data.Year) -> int:

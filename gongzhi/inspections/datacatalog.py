@@ -26,7 +26,7 @@ from functools import reduce
 from operator import or_
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -436,9 +436,11 @@ def last_submission(entry: CatalogEntry, township: AdminUnit) -> DataSubmission 
     return DataSubmission.objects.filter(entry=entry, township=township).order_by("-period").first()
 
 
-# Hand-written: it runs on every township home page, and building the ORM version (two correlated subqueries, one
-# OR branch per period kind) cost several milliseconds of Python per request (bench/http.py). The township home
-# (visit_home.py) runs it as one branch of a UNION ALL, hence the split into FROM/WHERE and parameters.
+# The county's active entries that a department subscribes to and whose due period (``due_period``) a township has
+# not given yet: what its home page reminds it of. Hand-written: it runs on every township home page, and building
+# the ORM version (two correlated subqueries, one OR branch per period kind) cost several milliseconds of Python per
+# request (bench/http.py). The township home (visit_home.py) runs it as one branch of a UNION ALL, hence the split
+# into FROM/WHERE and parameters.
 OWED_FROM_WHERE = """
 FROM inspections_catalogentry e
 JOIN core_adminunit c ON c.id = e.county_id
@@ -457,19 +459,6 @@ def owed_params(township_id: int, county_prefix: str, today: dt.date | None = No
     """The parameters of ``OWED_FROM_WHERE``, in order."""
     due = [due_period(p, today) for p in (Period.ONCE, Period.YEAR, Period.QUARTER, Period.MONTH)]
     return [county_prefix[:6] + "%", township_id, *due]
-
-
-def owed_entries(
-    township_id: int, county_prefix: str, today: dt.date | None = None, *, limit: int = 100
-) -> list[tuple[int, str, str]]:
-    """(id, name, period kind) of the county's active entries that a department subscribes to and whose due period
-    (``due_period``) the township has not given yet: what its home page reminds it of. One query."""
-    with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT e.id, e.name, e.period {OWED_FROM_WHERE} LIMIT %s",
-            [*owed_params(township_id, county_prefix, today), limit],
-        )
-        return [(int(pk), str(name), str(period)) for pk, name, period in cur.fetchall()]
 
 
 def own_submissions(*, user: Any, entry: CatalogEntry, township: AdminUnit) -> QuerySet[DataSubmission]:
