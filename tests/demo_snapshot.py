@@ -69,21 +69,20 @@ def _capture() -> list[_Table]:
     out: list[_Table] = []
     with connection.cursor() as cur:
         for table in _tables():
-            cur.execute(f"SELECT * FROM {q(table)} WHERE 1 = 0")
-            columns = [d[0] for d in cur.description]
             if connection.vendor == "postgresql":
+                cur.execute(f"SELECT * FROM {q(table)} WHERE 1 = 0")  # the column order COPY writes
+                columns = [d[0] for d in cur.description]
                 buf = io.BytesIO()
                 with cur.cursor.copy(f"COPY {q(table)} TO STDOUT") as copy:
                     for chunk in copy:
                         buf.write(chunk)
                 data: Any = buf.getvalue()
-                if not data:
-                    continue
             else:
                 cur.execute(f"SELECT * FROM {q(table)}")
                 data = cur.fetchall()
-                if not data:
-                    continue
+                columns = [d[0] for d in cur.description]
+            if not data:
+                continue
             out.append(_Table(table, columns, data))
     return out
 
