@@ -13,7 +13,7 @@ from ninja.pagination import paginate
 
 from gongzhi.core.api import Page
 from gongzhi.core.errors import NotFoundError, PermissionDeniedError, ServiceError, authenticated_user
-from gongzhi.core.models import AdminUnit
+from gongzhi.core.models import AdminUnit, Level
 
 from . import planio, plans, review
 from .models import InspectionItem, InspectionPlan, ReviewFlag, ReviewRun
@@ -415,7 +415,7 @@ def item_index(request: HttpRequest, filters: Query[ItemFilter]) -> Any:
     user = authenticated_user(request)
     county = None
     if filters.county:
-        county = AdminUnit.objects.filter(code=filters.county).first()
+        county = AdminUnit.objects.filter(code=filters.county, level=Level.COUNTY).first()
         if county is None:
             raise NotFoundError("县（区）不存在")
     qs = plans.item_list(

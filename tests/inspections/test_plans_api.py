@@ -156,6 +156,10 @@ def test_lists_are_paginated_and_scoped(users: Any, tree: Any) -> None:
     office = client_for(users["county_office"])
     r = office.get(f"{API}/items?page_size=4&page=2").json()
     assert r["count"] == 6 and len(r["items"]) == 2 and r["page"] == 2
+    assert office.get(f"{API}/items?county={tree.county.code}").json()["count"] == 6
+    # A township's code is not a county: said so, as /visits says it, instead of an empty list.
+    r = office.get(f"{API}/items?county={tree.t1.code}")
+    assert r.status_code == 404 and r.json()["message"] == "县（区）不存在"
     mine = client_for(users["department_staff"]).get(f"{API}/items").json()
     assert mine["count"] == 3
     assert client_for(users["township_leader"]).get(f"{API}/items").json()["count"] == 0
